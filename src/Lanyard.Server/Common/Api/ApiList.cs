@@ -1,0 +1,107 @@
+using System.Linq.Expressions;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lanyard.Server.Common.Api;
+
+/// <summary>A list request, read and checked against the resource's allow-list.</summary>
+internal sealed record ListRequest<T>(Expression<Func<T, bool>>? Filter, IReadOnlyList<SortKey<T>> Sort, PageRequest Page, FieldProjection Fields);
+
+/// <summary>Why a list request was refused: <c>invalid_query</c>, <c>invalid_sort</c> or <c>invalid_request</c>.</summary>
+internal sealed record ListError(string Code, string Message)
+{
+    public const string InvalidQuery = "invalid_query";
+    public const string InvalidSort = "invalid_sort";
+    public const string InvalidRequest = "invalid_request";
+
+    public IResult ToResult() => ApiErrors.BadRequest(Code, Message);
+}
+
+/// <summary>
+/// The one way a <c>/api/v1</c> list endpoint reads <c>query</c>, <c>sort_by</c>, <c>start_index</c>/<c>count</c>
+/// and <c>fields</c>, and answers with the page envelope. The endpoint supplies the scoped source (already
+/// narrowed to what the caller may see), the allow-list and the item's JSON.
+/// </summary>
+internal static class ApiList
+{
+    private static readonly string[] SingleValued = ["query", "sort_by", "sortBy"];
+
+    public static (ListRequest<T>? Request, ListError? Error) Read<T>(IQueryCollection query, ApiAttributes<T> attributes)
+    {
+        foreach (var name in SingleValued)
+        {
+            if (query.TryGetValue(name, out var values) && values.Count > 1)
+            {
+                return (null, new ListError(ListError.InvalidRequest, $"{name} is given more than once."));
+            }
+        }
+
+        var page = Paging.Parse(query);
+        if (!page.IsValid)
+        {
+            return (null, new ListError(ListError.InvalidRequest, page.Error));
+        }
+
+        var fields = FieldProjection.Parse(query);
+        if (!fields.IsValid)
+        {
+            return (null, new ListError(ListError.InvalidRequest, fields.Error));
+        }
+
+        var filter = QueryTranslator.Parse(query["query"].ToString(), attributes);
+        if (!filter.IsValid)
+        {
+            return (null, new ListError(ListError.InvalidQuery, filter.Error));
+        }
+
+        var sortText = query.ContainsKey("sort_by") ? query["sort_by"].ToString() : query["sortBy"].ToString();
+        var sort = Sorting.Parse(sortText, attributes);
+        if (!sort.IsValid)
+        {
+            return (null, new ListError(ListError.InvalidSort, sort.Error));
+        }
+
+        return (new ListRequest<T>(filter.Value, sort.Value!, page.Value!, fields.Value!), null);
+    }
+
+    /// <summary>Counts the filtered rows, then (unless <c>count=0</c>) reads the sorted page and projects each item.</summary>
+    public static async Task<PageEnvelope<JsonObject>> PageAsync<T>(
+        IQueryable<T> source, ListRequest<T> request, ApiAttributes<T> attributes, Func<T, JsonObject> toJson, CancellationToken cancellationToken)
+    {
+        var filtered = request.Filter is null ? source : source.Where(request.Filter);
+        var total = await filtered.LongCountAsync(cancellationToken);
+        var page = request.Page;
+        if (page.Count == 0 || page.StartIndex - 1L >= total)
+        {
+            return new PageEnvelope<JsonObject>(total, page.StartIndex, 0, []);
+        }
+
+        var rows = await Sorting.Apply(filtered, request.Sort, attributes)
+            .Skip(page.StartIndex - 1).Take(page.Count)
+            .ToListAsync(cancellationToken);
+        var items = rows.Select(row => request.Fields.Apply(toJson(row))).ToList();
+        return new PageEnvelope<JsonObject>(total, page.StartIndex, items.Count, items);
+    }
+
+    /// <summary>The same over a list in memory (for resources assembled outside the database, and for tests).</summary>
+    public static PageEnvelope<JsonObject> Page<T>(IEnumerable<T> source, ListRequest<T> request, ApiAttributes<T> attributes, Func<T, JsonObject> toJson)
+    {
+        var filtered = source.AsQueryable();
+        if (request.Filter is not null)
+        {
+            filtered = filtered.Where(request.Filter);
+        }
+
+        var total = filtered.LongCount();
+        var page = request.Page;
+        if (page.Count == 0 || page.StartIndex - 1L >= total)
+        {
+            return new PageEnvelope<JsonObject>(total, page.StartIndex, 0, []);
+        }
+
+        var items = Sorting.Apply(filtered, request.Sort, attributes)
+            .Skip(page.StartIndex - 1).Take(page.Count)
+            .AsEnumerable().Select(row => request.Fields.Apply(toJson(row))).ToList();
+        return new PageEnvelope<JsonObject>(total, page.StartIndex, items.Count, items);
+    }
+}

@@ -1,0 +1,261 @@
+using System.Text.Json.Serialization;
+using Lanyard.Server.Common;
+using Lanyard.Server.Features.ApiAuthorization;
+using Lanyard.Server.Features.IdentityProviders;
+using Lanyard.Server.Features.Login;
+using Lanyard.Server.Features.Tenants;
+using Lanyard.Server.Features.Users;
+using Lanyard.Server.Persistence;
+using Lanyard.Server.Tenancy;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lanyard.Server.Features.Mfa;
+
+internal sealed record UserIdBody(string? UserId);
+
+internal sealed record VerifyEnrollmentBody(string? UserId, string? FactorId, string? Code);
+
+internal sealed record VerifyChallengeBody(string? UserId, string? Code, string? RecoveryCode);
+
+internal sealed record RemoveFactorsBody(string? UserId, string? CurrentPassword);
+
+internal sealed record EnrollTotpResponse(string FactorId, string Secret, string OtpauthUri, string QrCode);
+
+internal sealed record VerifyEnrollmentResponse([property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RecoveryCode);
+
+internal sealed record RecoveryCodeResponse(string RecoveryCode);
+
+internal sealed record ChallengeResponse(string Result, string FactorType);
+
+/// <summary>
+/// The MFA workflow APIs on the application host, for applications that host their own MFA pages. A user
+/// token may act only on its own user; a client finds the user across its application's tenants.
+/// </summary>
+internal static class MfaEndpoints
+{
+    public const string Permission = "mfa-workflow:execute";
+
+    /// <summary>The predefined permissions have no <c>user:update</c>; <c>user:write</c> is the one that changes users.</summary>
+    public const string AdminPermission = "user:write";
+
+    public const string InvalidCode = "invalid_code";
+    public const string InvalidPassword = "invalid_password";
+
+    private const int MaxPasswordLength = 1024;
+
+    public static void Map(IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api/v1").OnHost(HostKind.Application).DisableAntiforgery();
+        api.MapPost("/mfa/enroll-totp", EnrollTotpAsync).RequirePermission(Permission);
+        api.MapPost("/mfa/verify-totp-enrollment", VerifyEnrollmentAsync).RequirePermission(Permission);
+        api.MapPost("/mfa/enroll-recovery-code", EnrollRecoveryCodeAsync).RequirePermission(Permission);
+        api.MapPost("/mfa/verify-challenge", VerifyChallengeAsync).RequirePermission(Permission);
+        api.MapPost("/mfa/remove-factors", RemoveOwnFactorsAsync).RequirePermission(Permission);
+        api.MapDelete("/users/{userId}/mfa-factors", RemoveFactorsAsync).RequirePermission(AdminPermission);
+    }
+
+    private static async Task<IResult> EnrollTotpAsync(UserIdBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
+    {
+        var (target, error) = await TargetAsync(http, db, scope, mfa, body.UserId, cancellationToken);
+        if (target is null)
+        {
+            return error!;
+        }
+
+        var enrollment = await mfa.BeginTotpEnrollmentAsync(http.RequiredApplication(), target.User, cancellationToken);
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new EnrollTotpResponse(enrollment.FactorId, enrollment.Secret, enrollment.OtpauthUri, enrollment.QrCode));
+    }
+
+    private static async Task<IResult> VerifyEnrollmentAsync(
+        VerifyEnrollmentBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
+    {
+        var violations = new ConstraintViolations();
+        if (string.IsNullOrWhiteSpace(body.FactorId))
+        {
+            violations.Add("factorId", ViolationCodes.Required);
+        }
+
+        if (string.IsNullOrWhiteSpace(body.Code))
+        {
+            violations.Add("code", ViolationCodes.Required);
+        }
+
+        var (target, error) = await TargetAsync(http, db, scope, mfa, body.UserId, cancellationToken);
+        if (target is null)
+        {
+            return error!;
+        }
+
+        if (!violations.IsEmpty)
+        {
+            return ApiErrors.Violations(violations);
+        }
+
+        var verified = await mfa.VerifyTotpEnrollmentAsync(target.User, body.FactorId, body.Code, cancellationToken);
+        if (verified is null)
+        {
+            return ApiErrors.Violations(ConstraintViolations.Single("code", InvalidCode));
+        }
+
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new VerifyEnrollmentResponse(verified.RecoveryCode));
+    }
+
+    private static async Task<IResult> EnrollRecoveryCodeAsync(UserIdBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
+    {
+        var (target, error) = await TargetAsync(http, db, scope, mfa, body.UserId, cancellationToken);
+        if (target is null)
+        {
+            return error!;
+        }
+
+        if (!(await mfa.PolicyAsync(cancellationToken)).RecoveryCodesEnabled)
+        {
+            return ApiErrors.BadRequest("mfa_not_available", "The MFA policy does not allow recovery codes.");
+        }
+
+        var code = await mfa.RegenerateRecoveryCodeAsync(target.User, cancellationToken);
+        if (code is null)
+        {
+            return ApiErrors.BadRequest("totp_not_enrolled", "The user has no verified authenticator; enroll TOTP first.");
+        }
+
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new RecoveryCodeResponse(code));
+    }
+
+    private static async Task<IResult> VerifyChallengeAsync(
+        VerifyChallengeBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
+    {
+        var hasCode = !string.IsNullOrWhiteSpace(body.Code);
+        var hasRecovery = !string.IsNullOrWhiteSpace(body.RecoveryCode);
+        var (target, error) = await TargetAsync(http, db, scope, mfa, body.UserId, cancellationToken);
+        if (target is null)
+        {
+            return error!;
+        }
+
+        if (hasCode == hasRecovery)
+        {
+            // Exactly one of the two: a request carrying both would get two guesses for one counted attempt.
+            var violations = new ConstraintViolations();
+            violations.Add(hasCode ? "recoveryCode" : "code", hasCode ? ViolationCodes.InvalidValue : ViolationCodes.Required);
+            return ApiErrors.Violations(violations);
+        }
+
+        var outcome = await mfa.VerifyChallengeAsync(http.RequiredApplication(), target.Tenant, target.User, body.Code, hasRecovery ? body.RecoveryCode : null, cancellationToken);
+        return outcome switch
+        {
+            ChallengeOutcome.VerifiedTotp => TypedResults.Ok(new ChallengeResponse("VERIFIED", MfaPolicy.Totp)),
+            ChallengeOutcome.VerifiedRecoveryCode => TypedResults.Ok(new ChallengeResponse("VERIFIED", MfaPolicy.RecoveryCode)),
+            ChallengeOutcome.Locked => ApiErrors.Base(StatusCodes.Status429TooManyRequests, "too_many_requests", "Too many MFA attempts for this user; try again later."),
+            _ => ApiErrors.Violations(ConstraintViolations.Single(hasRecovery ? "recoveryCode" : "code", InvalidCode)),
+        };
+    }
+
+    private static async Task<IResult> RemoveFactorsAsync(string userId, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
+    {
+        var (target, error) = await TargetAsync(http, db, scope, mfa, userId, cancellationToken, requireTotp: false);
+        if (target is null)
+        {
+            return error!;
+        }
+
+        await mfa.RemoveFactorsAsync(target.User, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Self-service removal: a stolen access token alone must not strip the second factor, so the current
+    /// password is asked for again and checked like a login (counted against the account's login throttle).
+    /// </summary>
+    private static async Task<IResult> RemoveOwnFactorsAsync(
+        RemoveFactorsBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, PasswordHasher hasher, LoginThrottle throttle,
+        ILogger<MfaService> logger, CancellationToken cancellationToken)
+    {
+        var (target, error) = await TargetAsync(http, db, scope, mfa, body.UserId, cancellationToken, requireTotp: false);
+        if (target is null)
+        {
+            return error!;
+        }
+
+        if (string.IsNullOrEmpty(body.CurrentPassword))
+        {
+            return ApiErrors.Violations(ConstraintViolations.Single("currentPassword", ViolationCodes.Required));
+        }
+
+        var user = target.User;
+        var verdict = await throttle.CountAttemptAsync(target.Tenant.Id, user.Email, address: null, cancellationToken);
+        var current = body.CurrentPassword.Length <= MaxPasswordLength ? body.CurrentPassword : "";
+        var verification = hasher.Verify(current, user.PasswordHash ?? hasher.DummyHash);
+        if (verdict != ThrottleVerdict.Allowed || user.PasswordHash is null || current.Length == 0 || verification == PasswordVerification.Failed)
+        {
+            Log.RemovalRefused(logger, target.Tenant.Id, user.Id, verdict == ThrottleVerdict.AccountLocked ? "locked" : "credentials");
+            return ApiErrors.Violations(ConstraintViolations.Single("currentPassword", InvalidPassword));
+        }
+
+        await throttle.ClearAccountAsync(target.Tenant.Id, user.Email, cancellationToken);
+        await mfa.RemoveFactorsAsync(user, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private sealed record Target(Tenant Tenant, User User);
+
+    /// <summary>
+    /// The user the request acts on, with its tenant entered as the scope. A user token acts only on itself
+    /// (its tenant is already entered); a client names a user id, so the one deliberate cross-tenant read
+    /// finds that user's tenant.
+    /// </summary>
+    private static async Task<(Target? Target, IResult? Error)> TargetAsync(
+        HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, string? userId, CancellationToken cancellationToken, bool requireTotp = true)
+    {
+        if (string.IsNullOrWhiteSpace(userId) || userId.Length > 26)
+        {
+            return (null, string.IsNullOrWhiteSpace(userId)
+                ? ApiErrors.Violations(ConstraintViolations.Single("userId", ViolationCodes.Required))
+                : UserNotFound());
+        }
+
+        var caller = http.RequiredCaller();
+        if (!caller.IsClient && !string.Equals(caller.SubjectId, userId, StringComparison.Ordinal))
+        {
+            return (null, ApiErrors.Base(StatusCodes.Status403Forbidden, "forbidden", "A user may manage only its own MFA factors."));
+        }
+
+        var application = http.RequiredApplication();
+        var tenantId = caller.IsClient
+            ? await db.Users.IgnoreQueryFilters([QueryFilters.Tenant]).Where(u => u.Id == userId).Select(u => u.TenantId).FirstOrDefaultAsync(cancellationToken)
+            : caller.TenantId;
+        var tenant = tenantId is null
+            ? null
+            : await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenantId && t.Status != TenantStatus.DeleteInProgress, cancellationToken);
+        if (tenant is null)
+        {
+            return (null, UserNotFound());
+        }
+
+        scope.Enter(application.Id, tenant.Id);
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
+        if (user is null)
+        {
+            return (null, UserNotFound());
+        }
+
+        if (user.IdentityProviderName != IdentityProvider.BuiltInName)
+        {
+            return (null, NotAvailable("The user signs in through an external identity provider, which enforces its own MFA."));
+        }
+
+        if (requireTotp && await mfa.AvailabilityAsync(user, cancellationToken) == MfaAvailability.TotpDisabled)
+        {
+            return (null, NotAvailable("The MFA policy does not allow TOTP."));
+        }
+
+        return (new Target(tenant, user), null);
+    }
+
+    private static IResult UserNotFound() => ApiErrors.Base(StatusCodes.Status404NotFound, "user_not_found", "No such user.");
+
+    private static IResult NotAvailable(string message) => ApiErrors.BadRequest("mfa_not_available", message);
+}

@@ -1,0 +1,127 @@
+using System.Net.Mail;
+using Lanyard.Server.Common;
+using Lanyard.Server.Features.IdentityProviders;
+using Lanyard.Server.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lanyard.Server.Features.Users;
+
+internal sealed record CreateUserRequest(
+    string? Email,
+    string? Password = null,
+    string? Username = null,
+    string? GivenName = null,
+    string? FamilyName = null,
+    string? FullName = null,
+    bool EmailVerified = false,
+    UserStatus Status = UserStatus.Provisioned);
+
+internal abstract record CreateUserResult
+{
+    private CreateUserResult() { }
+
+    public sealed record Created(User User) : CreateUserResult;
+
+    public sealed record Invalid(ConstraintViolations Violations) : CreateUserResult;
+}
+
+/// <summary>
+/// Creates a user of the built-in identity provider in the tenant of the current scope. The tenant is
+/// never a parameter: it comes from the scope, and the save interceptor stamps it.
+/// </summary>
+internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, TimeProvider time, ILogger<CreateUser> logger)
+{
+    public async Task<CreateUserResult> ExecuteAsync(CreateUserRequest request, CancellationToken cancellationToken)
+    {
+        var violations = new ConstraintViolations();
+        var email = request.Email?.Trim();
+        if (string.IsNullOrEmpty(email))
+        {
+            violations.Add("email", ViolationCodes.Required);
+        }
+        else if (email.Length > 200)
+        {
+            violations.Add("email", ViolationCodes.TooLong, new Dictionary<string, object> { ["maxLength"] = 200 });
+        }
+        else if (!IsEmail(email))
+        {
+            violations.Add("email", ViolationCodes.InvalidFormat);
+        }
+
+        var username = string.IsNullOrWhiteSpace(request.Username) ? null : request.Username.Trim();
+        if (username is { Length: > 200 })
+        {
+            violations.Add("username", ViolationCodes.TooLong, new Dictionary<string, object> { ["maxLength"] = 200 });
+        }
+
+        if (request.Password is { } password && (password.Length < 8 || password.Length > 64))
+        {
+            // The full password policy arrives with the policy resolver; these bounds hold in every policy.
+            violations.Add("password", password.Length < 8 ? ViolationCodes.TooShort : ViolationCodes.TooLong,
+                new Dictionary<string, object> { ["minLength"] = 8, ["maxLength"] = 64 });
+        }
+
+        if (!violations.IsEmpty)
+        {
+            return new CreateUserResult.Invalid(violations);
+        }
+
+        var idp = await db.IdentityProviders.AsNoTracking()
+            .Where(p => p.Type == IdentityProviderType.Wristband && p.TenantId == null)
+            .FirstOrDefaultAsync(cancellationToken)
+            ?? throw new InvalidOperationException("The application has no built-in identity provider.");
+
+        var normalizedEmail = Normalize.Key(email!);
+        var normalizedUsername = Normalize.KeyOrNull(username);
+        var duplicate = await db.Users.AsNoTracking()
+            .Where(u => u.IdentityProviderId == idp.Id
+                        && (u.NormalizedEmail == normalizedEmail || (normalizedUsername != null && u.NormalizedUsername == normalizedUsername)))
+            .Select(u => new { u.NormalizedEmail, u.NormalizedUsername })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (duplicate is not null)
+        {
+            return new CreateUserResult.Invalid(ConstraintViolations.Single(
+                duplicate.NormalizedEmail == normalizedEmail ? "email" : "username", ViolationCodes.NotUnique));
+        }
+
+        var user = new User
+        {
+            Id = LanyardId.New(time),
+            IdentityProviderId = idp.Id,
+            IdentityProviderName = idp.Name,
+            Email = email!,
+            NormalizedEmail = normalizedEmail,
+            EmailVerified = request.EmailVerified,
+            Username = username,
+            NormalizedUsername = normalizedUsername,
+            GivenName = request.GivenName,
+            FamilyName = request.FamilyName,
+            FullName = request.FullName,
+            PasswordHash = request.Password is null ? null : hasher.Hash(request.Password),
+            Status = request.Status,
+            ActivatedAt = request.Status == UserStatus.Active ? time.GetUtcNow() : null,
+        };
+        db.Users.Add(user);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (UniqueViolation.Is(e))
+        {
+            db.Entry(user).State = EntityState.Detached;
+            return new CreateUserResult.Invalid(ConstraintViolations.Single("email", ViolationCodes.NotUnique));
+        }
+
+        Log.UserCreated(logger, user.Id, user.TenantId);
+        return new CreateUserResult.Created(user);
+    }
+
+    private static bool IsEmail(string value) =>
+        MailAddress.TryCreate(value, out var address) && address.Address == value && value.Contains('.', StringComparison.Ordinal);
+}
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "User {UserId} created in tenant {TenantId}")]
+    public static partial void UserCreated(ILogger logger, string userId, string tenantId);
+}

@@ -1,0 +1,225 @@
+using Lanyard.Server.Features.Authorize;
+using Lanyard.Server.Features.Bootstrap;
+using Lanyard.Server.Features.Clients;
+using Lanyard.Server.Features.Discovery;
+using Lanyard.Server.Features.Email;
+using Lanyard.Server.Features.Login;
+using Lanyard.Server.Features.Mfa;
+using Lanyard.Server.Features.Logout;
+using Lanyard.Server.Features.Sessions;
+using Lanyard.Server.Features.SigningKeys;
+using Lanyard.Server.Features.Tenants;
+using Lanyard.Server.Features.Tokens;
+using Lanyard.Server.Features.Invitations;
+using Lanyard.Server.Features.PasswordReset;
+using Lanyard.Server.Features.Policies;
+using Lanyard.Server.Features.Roles;
+using Lanyard.Server.Features.Signup;
+using Lanyard.Server.Features.Users;
+using Lanyard.Server.Features.Workflows;
+using Lanyard.Server.Persistence;
+using Lanyard.Server.Tenancy;
+
+namespace Lanyard.Server.Hosting;
+
+/// <summary>The composition root: every feature's registration and the middleware order, in one place.</summary>
+internal static class LanyardHost
+{
+    public static WebApplicationBuilder AddLanyard(this WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(json =>
+        {
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            json.IncludeScopes = false;
+        });
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) => KestrelEndpoints.Configure(context, kestrel));
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => ServerSettings.LoadOrThrow(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IHostEnvironment>()));
+        services.AddSingleton(sp => MasterKeyStore.Load(sp.GetRequiredService<ServerSettings>()));
+        services.AddLanyardDatabase();
+        services.AddSingleton<DatabaseMigrator>();
+
+        services.AddScoped<TenantContext>();
+        services.AddScoped<ITenantContext>(sp => sp.GetRequiredService<TenantContext>());
+        services.AddScoped<HostResolver>();
+
+        services.AddSingleton<ClientSecretHasher>();
+        services.AddSingleton<PasswordHasher>();
+        services.AddScoped<CreateTenant>();
+        services.AddScoped<CreateUser>();
+        services.AddSingleton<BootstrapFile>();
+        services.AddSingleton<FirstRun>();
+        services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<ServerSettings>().Email.Smtp is null
+            ? ActivatorUtilities.CreateInstance<LoggingEmailSender>(sp)
+            : ActivatorUtilities.CreateInstance<SmtpEmailSender>(sp));
+        services.AddSingleton<ClientCommands>();
+
+        services.AddSingleton<SigningKeyRing>();
+        services.AddHostedService<KeyRotationWorker>();
+        services.AddScoped<TokenIssuer>();
+        services.AddScoped<ClientAuthenticator>();
+        services.AddScoped<GrantSubject>();
+        services.AddScoped<CodeExchange>();
+        services.AddScoped<RefreshExchange>();
+        services.AddScoped<AuthorizationValidator>();
+        services.AddScoped<SessionCookie>();
+        services.AddScoped<LoginThrottle>();
+
+        services.AddScoped<PolicyResolver>();
+        services.AddScoped<EmailOutbox>();
+        services.AddHostedService<OutboxWorker>();
+        services.AddScoped<WorkflowCodes>();
+        services.AddScoped<WorkflowMail>();
+        services.AddScoped<AuthSessionHandoff>();
+        services.AddSignupFeature();
+        services.AddPasswordResetFeature();
+        services.AddInvitationFeature();
+        services.AddScoped<MfaGate>();
+        services.AddMfaFeature();
+        services.AddRoleApiFeature();
+        services.AddPolicyApiFeature();
+        services.AddTenantApiFeature();
+
+        services.AddSingleton<MatcherPolicy, HostKindPolicy>();
+        services.AddRazorPages();
+        services.AddAntiforgery(antiforgery =>
+        {
+            // Host-only, HTTPS-only: one tenant's antiforgery cookie is never sent to another tenant's host.
+            antiforgery.Cookie.Name = "__Host-lanyard_af";
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.Path = "/";
+            antiforgery.FormFieldName = "__lanyard_af";
+        });
+
+        services.AddProblemDetails();
+        return builder;
+    }
+
+    public static WebApplication UseLanyard(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseMiddleware<ClientFaults>();
+        app.UseMiddleware<SecurityHeaders>();
+
+        // Before the status-code pages: an unknown host gets a bare 404 that says nothing about this server.
+        app.UseMiddleware<TenancyMiddleware>();
+        app.UseStatusCodePages();
+        app.UseStaticFiles();
+        app.UseRouting();
+
+        app.MapHealth();
+        app.MapDiscoveryEndpoints();
+        app.MapTokenEndpoint();
+        app.MapUserinfoEndpoint();
+        app.MapRevokeEndpoint();
+        app.MapAuthorizeEndpoint();
+        app.MapLogoutEndpoint();
+        AuthSessionHandoff.MapCreateAuthSessionEndpoints(app);
+        app.MapSignupFeature();
+        app.MapPasswordResetFeature();
+        app.MapInvitationFeature();
+        app.MapMfaFeature();
+        app.MapRoleApiFeature();
+        app.MapPolicyApiFeature();
+        app.MapTenantApiFeature();
+        app.MapDevMailbox();
+        app.MapRazorPages();
+        return app;
+    }
+
+    /// <summary>
+    /// Checks configuration, brings the schema up to date (or refuses to run on a stale one), seeds a new
+    /// database, then serves. Returns the process exit code.
+    /// </summary>
+    public static async Task<int> RunLanyardAsync(this WebApplication app, string[] args)
+    {
+        ServerSettings settings;
+        try
+        {
+            settings = app.Services.GetRequiredService<ServerSettings>();
+            _ = app.Services.GetRequiredService<Common.MasterKey>();
+        }
+        catch (InvalidSettingsException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        var migrator = app.Services.GetRequiredService<DatabaseMigrator>();
+        var verbAt = VerbIndex(args);
+        var verbArgs = verbAt < 0 ? [] : args[verbAt..];
+        if (verbArgs is ["migrate", ..])
+        {
+            await migrator.MigrateAsync(app.Lifetime.ApplicationStopping);
+            return ExitCodes.Ok;
+        }
+
+        if (settings.AutoMigrate)
+        {
+            await migrator.MigrateAsync(app.Lifetime.ApplicationStopping);
+        }
+        else if (await migrator.PendingAsync(app.Lifetime.ApplicationStopping) is { Count: > 0 } pending)
+        {
+            await Console.Error.WriteLineAsync(
+                $"The database schema is behind this server ({pending.Count} pending migration(s): {string.Join(", ", pending)}). " +
+                "Run the server with the 'migrate' verb first, or set Lanyard:Database:AutoMigrate=true.");
+            return ExitCodes.SchemaOutOfDate;
+        }
+
+        try
+        {
+            var values = await app.Services.GetRequiredService<FirstRun>().RunAsync(app.Lifetime.ApplicationStopping);
+            if (values is not null && !Console.IsOutputRedirected)
+            {
+                await Console.Out.WriteLineAsync(WelcomeBanner.Render(values, app.Services.GetRequiredService<BootstrapFile>().Path));
+            }
+        }
+        catch (InvalidSettingsException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        if (ClientCommands.Handles(verbArgs))
+        {
+            return await app.Services.GetRequiredService<ClientCommands>()
+                .RunAsync(verbArgs, Console.Out, Console.Error, app.Lifetime.ApplicationStopping);
+        }
+
+        app.UseLanyard();
+        await app.RunAsync();
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Where the verb starts: the first argument that is neither an option (<c>--key value</c>, <c>--key=value</c>) nor an option's value.</summary>
+    private static int VerbIndex(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith('-') && !args[i].StartsWith('/'))
+            {
+                return i;
+            }
+
+            if (!args[i].Contains('=', StringComparison.Ordinal))
+            {
+                i++; // skip the option's value
+            }
+        }
+
+        return -1;
+    }
+}
+
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int InvalidConfiguration = 2;
+    public const int SchemaOutOfDate = 3;
+}

@@ -1,0 +1,47 @@
+using Lanyard.Server.Hosting;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lanyard.Server.Persistence;
+
+internal static class DatabaseSetup
+{
+    public const string HistoryTable = "__ef_migrations_history";
+
+    public static IServiceCollection AddLanyardDatabase(this IServiceCollection services)
+    {
+        services.AddSingleton<TenantStampInterceptor>();
+        services.AddSingleton<VersionStampInterceptor>();
+        services.AddSingleton<Features.Email.OutboxSignal>();
+        services.AddSingleton<Features.Email.OutboxCommitInterceptor>();
+
+        // Both provider contexts are registered; the one the settings name is handed out as
+        // LanyardDbContext. Settings are read when the first context is built, after configuration is final.
+        services.AddDbContext<SqliteLanyardDbContext>((sp, options) =>
+        {
+            var settings = sp.GetRequiredService<ServerSettings>();
+            var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(settings.ConnectionString).DataSource;
+            if (!string.IsNullOrEmpty(file) && file != ":memory:")
+            {
+                Common.DataDirectory.Ensure(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            }
+
+            Configure(sp, options.UseSqlite(settings.ConnectionString, sqlite => sqlite.MigrationsHistoryTable(HistoryTable)));
+        });
+        services.AddDbContext<PostgresLanyardDbContext>((sp, options) =>
+            Configure(sp, options.UseNpgsql(sp.GetRequiredService<ServerSettings>().ConnectionString, npgsql =>
+                npgsql.MigrationsHistoryTable(HistoryTable))));
+        services.AddScoped<LanyardDbContext>(sp => sp.GetRequiredService<ServerSettings>().DatabaseProvider == DatabaseProvider.Sqlite
+            ? sp.GetRequiredService<SqliteLanyardDbContext>()
+            : sp.GetRequiredService<PostgresLanyardDbContext>());
+
+        return services;
+    }
+
+    internal static DbContextOptionsBuilder Configure(IServiceProvider services, DbContextOptionsBuilder options) =>
+        options
+            .UseSnakeCaseNamingConvention()
+            .AddInterceptors(
+                services.GetRequiredService<TenantStampInterceptor>(),
+                services.GetRequiredService<VersionStampInterceptor>(),
+                services.GetRequiredService<Features.Email.OutboxCommitInterceptor>());
+}

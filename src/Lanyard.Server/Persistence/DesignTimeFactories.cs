@@ -1,0 +1,25 @@
+using Lanyard.Server.Tenancy;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Lanyard.Server.Persistence;
+
+// Used only by `dotnet ef migrations add`; neither factory opens a connection.
+
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteLanyardDbContext>
+{
+    public SqliteLanyardDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteLanyardDbContext>()
+            .UseSqlite("Data Source=design-time.db", o => o.MigrationsHistoryTable(DatabaseSetup.HistoryTable))
+            .UseSnakeCaseNamingConvention()
+            .Options, new TenantContext());
+}
+
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresLanyardDbContext>
+{
+    public PostgresLanyardDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresLanyardDbContext>()
+            .UseNpgsql("Host=localhost;Database=lanyard_design_time", o => o.MigrationsHistoryTable(DatabaseSetup.HistoryTable))
+            .UseSnakeCaseNamingConvention()
+            .Options, new TenantContext());
+}

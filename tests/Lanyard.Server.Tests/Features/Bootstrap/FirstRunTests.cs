@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Lanyard.Server.Features.Bootstrap;
+using Lanyard.Server.Features.Clients;
+using Lanyard.Server.Features.Users;
+using Lanyard.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lanyard.Server.Tests.Features.Bootstrap;
+
+public abstract class FirstRunTests(LanyardFactory factory)
+{
+    private static readonly string[] ExpectedKeys =
+    [
+        "applicationId", "applicationVanityDomain", "tenantHostStyle", "adminClientId", "adminClientSecret", "demoTenantName",
+        "demoUserEmail", "demoUserPassword", "demoClientId", "demoClientSecret", "demoClientRedirectUri", "demoClientLoginUrl",
+        "httpsUrl", "httpUrl", "devCaCertificatePath",
+    ];
+
+    private string BootstrapPath => Path.Combine(factory.DataDirectory, "bootstrap.json");
+
+    [Fact]
+    public async Task Bootstrap_file_has_exactly_the_documented_keys_and_owner_only_mode()
+    {
+        await factory.StartAsync();
+
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(BootstrapPath));
+        Assert.Equal(ExpectedKeys.Order(StringComparer.Ordinal), json.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(BootstrapPath));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(factory.DataDirectory));
+        Assert.Equal("-", factory.Bootstrap.TenantHostStyle);
+        Assert.Equal("demo", factory.Bootstrap.DemoTenantName);
+        Assert.Equal("https://localhost:6001/auth/callback", factory.Bootstrap.DemoClientRedirectUri);
+        Assert.Equal("https://localhost:6001/auth/login", factory.Bootstrap.DemoClientLoginUrl);
+    }
+
+    [Fact]
+    public async Task Seeded_clients_hold_hashes_that_verify_the_written_secrets()
+    {
+        await factory.StartAsync();
+        await using var scope = factory.ScopeFor(factory.Bootstrap.ApplicationId);
+        var db = LanyardFactory.Db(scope);
+        var hasher = scope.ServiceProvider.GetRequiredService<ClientSecretHasher>();
+
+        var admin = await db.Clients.SingleAsync(c => c.Id == factory.Bootstrap.AdminClientId);
+        var demo = await db.Clients.SingleAsync(c => c.Id == factory.Bootstrap.DemoClientId);
+
+        Assert.Equal(OAuthClientType.MachineToMachine, admin.Type);
+        Assert.True(hasher.Verify(factory.Bootstrap.AdminClientSecret, admin.SecretHash));
+        Assert.False(hasher.Verify(factory.Bootstrap.DemoClientSecret, admin.SecretHash));
+        Assert.DoesNotContain(factory.Bootstrap.AdminClientSecret, admin.SecretHash!, StringComparison.Ordinal);
+        Assert.Equal(OAuthClientType.BackendServer, demo.Type);
+        Assert.True(hasher.Verify(factory.Bootstrap.DemoClientSecret, demo.SecretHash));
+        Assert.Equal([FirstRun.DemoClientRedirectUri], demo.RedirectUris);
+    }
+
+    [Fact]
+    public async Task Admin_client_holds_every_management_permission()
+    {
+        await factory.StartAsync();
+        await using var scope = factory.ScopeFor(factory.Bootstrap.ApplicationId);
+        var db = LanyardFactory.Db(scope);
+
+        var permissions = await (
+            from cr in db.ClientRoles
+            where cr.ClientId == factory.Bootstrap.AdminClientId
+            join rp in db.RolePermissions on cr.RoleId equals rp.RoleId
+            join p in db.Permissions on rp.PermissionId equals p.Id
+            select p.Value).ToListAsync();
+
+        Assert.Equal(ManagementPermissions.All.Order(StringComparer.Ordinal), permissions.Order(StringComparer.Ordinal));
+        Assert.Contains("tenant:create", permissions);
+        Assert.Contains("user:read", permissions);
+    }
+
+    [Fact]
+    public async Task Demo_user_is_active_in_the_demo_tenant_and_its_password_verifies()
+    {
+        await factory.StartAsync();
+        await using var appScope = factory.ScopeFor(factory.Bootstrap.ApplicationId);
+        var tenant = await LanyardFactory.Db(appScope).Tenants.SingleAsync(t => t.Name == factory.Bootstrap.DemoTenantName);
+        await using var scope = factory.ScopeFor(factory.Bootstrap.ApplicationId, tenant.Id);
+
+        var user = await LanyardFactory.Db(scope).Users.SingleAsync(u => u.Email == factory.Bootstrap.DemoUserEmail);
+
+        Assert.Equal(UserStatus.Active, user.Status);
+        Assert.True(user.EmailVerified);
+        Assert.Equal("wristband", user.IdentityProviderName);
+        Assert.NotEqual(PasswordVerification.Failed,
+            scope.ServiceProvider.GetRequiredService<PasswordHasher>().Verify(factory.Bootstrap.DemoUserPassword, user.PasswordHash));
+    }
+
+    [Fact]
+    public async Task A_second_run_on_a_seeded_database_changes_nothing()
+    {
+        await factory.StartAsync();
+        var before = await File.ReadAllTextAsync(BootstrapPath);
+
+        var again = await factory.Services.GetRequiredService<FirstRun>().RunAsync(CancellationToken.None);
+
+        Assert.Null(again);
+        Assert.Equal(before, await File.ReadAllTextAsync(BootstrapPath));
+        await using var scope = factory.ScopeFor(factory.Bootstrap.ApplicationId);
+        Assert.Equal(2, await LanyardFactory.Db(scope).Clients.CountAsync());
+    }
+}
+
+public sealed class FirstRunOnSqlite(SqliteLanyard factory) : FirstRunTests(factory), IClassFixture<SqliteLanyard>;
+
+public sealed class FirstRunOnPostgres(PostgresLanyard factory) : FirstRunTests(factory), IClassFixture<PostgresLanyard>;

@@ -1,0 +1,124 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Lanyard.Server.Common;
+using Lanyard.Server.Features.Clients;
+using Lanyard.Server.Features.Mfa;
+using Lanyard.Server.Features.Policies;
+using Lanyard.Server.Features.Roles;
+using Lanyard.Server.Features.Tenants;
+using Lanyard.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Lanyard.Server.Tests.Features.Policies;
+
+/// <summary>Helpers of the policy API tests: posting, reading answers, and looking behind the API.</summary>
+internal sealed class PolicyApiKit(LanyardFactory factory)
+{
+    private HttpClient? _admin;
+
+    public string ApplicationId => factory.Bootstrap.ApplicationId;
+
+    public async Task<HttpClient> AdminAsync() => _admin ??= await factory.AdminApiAsync();
+
+    public async Task<HttpResponseMessage> PostAsync(string path, object body, HttpClient? api = null) =>
+        await (api ?? await AdminAsync()).PostAsJsonAsync(path, body);
+
+    public async Task<HttpResponseMessage> GetAsync(string path, HttpClient? api = null) =>
+        await (api ?? await AdminAsync()).GetAsync(new Uri(path, UriKind.Relative));
+
+    public Task<HttpResponseMessage> ResolveAsync(Tenant tenant, HttpClient? api = null) =>
+        PostAsync($"/api/v1/tenants/{tenant.Id}/mfa-policies/resolve-overrides", new { }, api);
+
+    public Task<HttpResponseMessage> ToggleAsync(Tenant tenant, string status, HttpClient? api = null) =>
+        PostAsync("/api/v1/mfa-policy-override-toggles?upsert=true", new { ownerType = "TENANT", ownerId = tenant.Id, status }, api);
+
+    /// <summary>The answer's JSON; the content is buffered first, so a test may read one answer several times.</summary>
+    public static async Task<JsonElement> BodyAsync(HttpResponseMessage response)
+    {
+        await response.Content.LoadIntoBufferAsync();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.Clone();
+    }
+
+    public static async Task<string[]> ViolationsAsync(HttpResponseMessage response, string field)
+    {
+        var body = await BodyAsync(response);
+        Assert.Equal("constraint_violations_error", body.GetProperty("type").GetString());
+        return body.GetProperty("violations").TryGetProperty(field, out var list)
+            ? [.. list.EnumerateArray().Select(v => v.GetProperty("code").GetString()!)]
+            : [];
+    }
+
+    public static async Task<string?> ErrorCodeAsync(HttpResponseMessage response) =>
+        (await BodyAsync(response)).GetProperty("code").GetString();
+
+    public static string[] Factors(JsonElement policy) =>
+        [.. policy.GetProperty("allowedAuthFactors").EnumerateArray().Select(f => f.GetString()!)];
+
+    /// <summary>Removes the application's MFA policy row, for tests that need to start from the built-in defaults.</summary>
+    public async Task ResetApplicationPolicyAsync()
+    {
+        await factory.StartAsync();
+        await using var scope = factory.ScopeFor(ApplicationId);
+        await LanyardFactory.Db(scope).Policies.Where(p => p.TenantId == null && p.Kind == PolicyKind.Mfa).ExecuteDeleteAsync();
+    }
+
+    /// <summary>What the server's own resolver (the one the MFA gate asks) sees in a tenant's scope.</summary>
+    public async Task<MfaPolicy> ResolverSeesAsync(Tenant? tenant)
+    {
+        await using var scope = factory.ScopeFor(ApplicationId, tenant?.Id);
+        return await scope.ServiceProvider.GetRequiredService<PolicyResolver>().GetAsync<MfaPolicy>(PolicyKind.Mfa);
+    }
+
+    /// <summary>An API client with a token of a machine-to-machine client without any role: authenticated, no permission.</summary>
+    public async Task<HttpClient> PowerlessApiAsync()
+    {
+        var flow = new OAuthFlow(factory);
+        var client = await flow.CreateClientAsync(OAuthClientType.MachineToMachine, "https://unused.example/cb");
+        using var response = await flow.TokenRequestAsync(client, new Dictionary<string, string> { ["grant_type"] = "client_credentials" });
+        return Bearer((await OAuthFlow.ReadTokensAsync(response)).AccessToken);
+    }
+
+    /// <summary>
+    /// An API client with the access token of a user of <paramref name="tenant"/> who holds an application role with
+    /// the MFA policy permissions. The tenant gets an OPTIONAL policy of its own first, so an application policy another
+    /// test left at REQUIRED cannot stop the login at the MFA gate.
+    /// </summary>
+    public async Task<HttpClient> TenantAdminApiAsync(Tenant tenant)
+    {
+        await factory.SetPolicyAsync(PolicyKind.Mfa, """{"enrollmentStrategy":"OPTIONAL"}""", tenant);
+        var email = $"mfa-admin-{Guid.NewGuid():N}@example.com";
+        var user = await factory.CreateUserAsync(tenant, email);
+        await using (var scope = factory.ScopeFor(ApplicationId))
+        {
+            var db = LanyardFactory.Db(scope);
+            var role = new Role { Id = LanyardId.New(factory.Time), Name = $"app:test:mfa{Guid.NewGuid():N}"[..40], DisplayName = "MFA admin" };
+            db.Roles.Add(role);
+            var permissions = await db.Permissions
+                .Where(p => p.Value == MfaPolicyEndpoints.WritePermission || p.Value == MfaPolicyEndpoints.ReadPermission)
+                .Select(p => p.Id).ToListAsync();
+            foreach (var permission in permissions)
+            {
+                db.RolePermissions.Add(new RolePermission { RoleId = role.Id, PermissionId = permission });
+            }
+
+            await db.SaveChangesAsync();
+            await using var tenantScope = factory.ScopeFor(ApplicationId, tenant.Id);
+            var tenantDb = LanyardFactory.Db(tenantScope);
+            tenantDb.UserRoles.Add(new UserRole { UserId = user.Id, RoleId = role.Id });
+            await tenantDb.SaveChangesAsync();
+        }
+
+        var flow = new OAuthFlow(factory);
+        var (tokens, _) = await flow.LoginAsync(flow.DemoClient, tenant.Name, email);
+        return Bearer(tokens.AccessToken);
+    }
+
+    private HttpClient Bearer(string token)
+    {
+        var api = factory.ClientFor(LanyardFactory.ApplicationHost);
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return api;
+    }
+}

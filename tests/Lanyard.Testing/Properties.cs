@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("Lanyard.Server.Tests")]
+[assembly: InternalsVisibleTo("Lanyard.EndToEnd.Tests")]
