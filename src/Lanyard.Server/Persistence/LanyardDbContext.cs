@@ -43,6 +43,10 @@ internal class LanyardDbContext(DbContextOptions options, ITenantContext tenant)
     public DbSet<RolePermission> RolePermissions => Set<RolePermission>();
     public DbSet<UserRole> UserRoles => Set<UserRole>();
     public DbSet<ClientRole> ClientRoles => Set<ClientRole>();
+    public DbSet<PermissionBoundary> PermissionBoundaries => Set<PermissionBoundary>();
+    public DbSet<PermissionGroup> PermissionGroups => Set<PermissionGroup>();
+    public DbSet<PermissionGroupPermission> PermissionGroupPermissions => Set<PermissionGroupPermission>();
+    public DbSet<RolePermissionGroup> RolePermissionGroups => Set<RolePermissionGroup>();
     public DbSet<Policy> Policies => Set<Policy>();
     public DbSet<PolicyOverrideToggle> PolicyOverrideToggles => Set<PolicyOverrideToggle>();
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();

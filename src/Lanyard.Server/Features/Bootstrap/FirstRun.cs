@@ -73,6 +73,16 @@ internal sealed class FirstRun(
             DisplayName = "Lanyard",
         });
 
+        var boundaries = Enum.GetValues<PredefinedBoundary>().ToDictionary(value => value, value => new PermissionBoundary
+        {
+            Id = LanyardId.New(time),
+            Name = PermissionBoundary.PredefinedName(value),
+            DisplayName = $"{value} boundary",
+            Type = PermissionBoundaryType.Predefined,
+            Value = value,
+        });
+        db.PermissionBoundaries.AddRange(boundaries.Values);
+
         var adminRole = new Role
         {
             Id = LanyardId.New(time),
@@ -80,6 +90,7 @@ internal sealed class FirstRun(
             DisplayName = "Application Admin Client",
             Description = "Every management permission of the application.",
             Type = RbacType.Predefined,
+            PermissionBoundaryId = boundaries[PredefinedBoundary.Application].Id,
         };
         db.Roles.Add(adminRole);
         foreach (var value in ManagementPermissions.All)

@@ -22,18 +22,25 @@ internal static class RbacApi
         ApiErrors.Base(StatusCodes.Status409Conflict, "conflict", "Another request changed these assignments at the same time; retry.");
 
     /// <summary>
-    /// A role by id as the caller may see it. A client's token (application boundary, no tenant in scope)
-    /// lifts the tenant filter for this one lookup so it finds tenant roles too; a user's token keeps its
-    /// tenant filter, so it sees application roles and its own tenant's roles, never another tenant's.
+    /// A role by id as the caller may see it. A client's token (no tenant in scope) lifts the tenant filter
+    /// for this one lookup so it finds tenant roles too, then keeps only those of tenants its grant reaches;
+    /// a user's token keeps its tenant filter, so it sees application roles and its own tenant's roles,
+    /// never another tenant's.
     /// </summary>
-    public static Task<Role?> FindRoleAsync(LanyardDbContext db, TenantContext scope, string id, CancellationToken cancellationToken) =>
-        scope.TenantId is null
-            ? db.Roles.IgnoreQueryFilters([QueryFilters.Tenant]).AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken)
-            : db.Roles.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+    public static async Task<Role?> FindRoleAsync(HttpContext http, LanyardDbContext db, TenantContext scope, string id, CancellationToken cancellationToken)
+    {
+        var role = scope.TenantId is null
+            ? await db.Roles.IgnoreQueryFilters([QueryFilters.Tenant]).AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken)
+            : await db.Roles.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        return role?.TenantId is { } tenantId && !http.CallerReach().CoversTenant(tenantId) ? null : role;
+    }
 
-    /// <summary>A user's token may change only its own tenant's roles; application roles are shared by every tenant.</summary>
-    public static bool MayChange(ApiCaller caller, Role role) =>
-        caller.TenantId is null || string.Equals(role.TenantId, caller.TenantId, StringComparison.Ordinal);
+    /// <summary>
+    /// Application roles are changed only by callers whose grant reaches the whole application; a tenant's
+    /// role by callers whose grant reaches that tenant.
+    /// </summary>
+    public static bool MayChange(HttpContext http, Role role) =>
+        role.TenantId is null ? http.CallerReachesApplication() : http.CallerReach().CoversTenant(role.TenantId);
 
     /// <summary>
     /// Whether the caller may hand out these permissions. A client's token acts for the application's own

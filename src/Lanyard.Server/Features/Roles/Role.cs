@@ -19,6 +19,9 @@ internal sealed class Role : IApplicationOrTenantOwned, IVersioned
     public string? Description { get; set; }
     public RbacType Type { get; set; } = RbacType.Custom;
 
+    /// <summary>Where the role's own permissions apply; null: the holder's natural boundary (see <see cref="ApiAuthorization.ApiCaller"/>).</summary>
+    public string? PermissionBoundaryId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public long Version { get; set; }

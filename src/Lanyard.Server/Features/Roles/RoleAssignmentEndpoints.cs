@@ -2,8 +2,6 @@ using System.Globalization;
 using Lanyard.Server.Common;
 using Lanyard.Server.Features.ApiAuthorization;
 using Lanyard.Server.Features.Clients;
-using Lanyard.Server.Features.Tenants;
-using Lanyard.Server.Features.Users;
 using Lanyard.Server.Persistence;
 using Lanyard.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
@@ -47,7 +45,7 @@ internal static class RoleAssignmentEndpoints
             return ApiErrors.Violations(violations);
         }
 
-        var user = await EnterUserTenantAsync(http, db, scope, userId, cancellationToken);
+        var user = await ApiScope.EnterUserTenantAsync(http, db, scope, userId, cancellationToken);
         if (user is null)
         {
             return RbacApi.UserNotFound();
@@ -106,7 +104,7 @@ internal static class RoleAssignmentEndpoints
             return ApiErrors.Violations(violations);
         }
 
-        var user = await EnterUserTenantAsync(http, db, scope, userId, cancellationToken);
+        var user = await ApiScope.EnterUserTenantAsync(http, db, scope, userId, cancellationToken);
         if (user is null)
         {
             return RbacApi.UserNotFound();
@@ -124,9 +122,9 @@ internal static class RoleAssignmentEndpoints
         string clientId, AssignRolesRequest body, bool assign, HttpContext http, LanyardDbContext db, ILogger<Role> logger, CancellationToken cancellationToken)
     {
         var caller = http.RequiredCaller();
-        if (caller.TenantId is not null)
+        if (!http.CallerReachesApplication())
         {
-            return RbacApi.Forbidden("Clients belong to the application; a user's token may not change their roles.");
+            return RbacApi.Forbidden("Clients belong to the application; only a caller whose grant reaches the whole application may change their roles.");
         }
 
         var violations = new ConstraintViolations();
@@ -213,32 +211,6 @@ internal static class RoleAssignmentEndpoints
         List<PermissionInfoItem> held = [.. values.Where(caller.Permissions.Contains).Select(v => new PermissionInfoItem(v))];
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(new PermissionInfo(held, held.Count));
-    }
-
-    /// <summary>
-    /// Finds a user by id and enters its tenant's scope. A client's token has no tenant in scope, so the
-    /// tenant filter is lifted for the one lookup that finds the user's tenant (the application filter
-    /// stays); a user's token keeps its own tenant's filter, so another tenant's user is simply not found.
-    /// </summary>
-    private static async Task<User?> EnterUserTenantAsync(HttpContext http, LanyardDbContext db, TenantContext scope, string userId, CancellationToken cancellationToken)
-    {
-        var tenantIds = db.Users.Where(u => u.Id == userId).Select(u => u.TenantId);
-        var tenantId = scope.TenantId is null
-            ? await tenantIds.IgnoreQueryFilters([QueryFilters.Tenant]).FirstOrDefaultAsync(cancellationToken)
-            : await tenantIds.FirstOrDefaultAsync(cancellationToken);
-        if (tenantId is null)
-        {
-            return null;
-        }
-
-        var tenant = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenantId, cancellationToken);
-        if (tenant is null || tenant.Status == TenantStatus.DeleteInProgress)
-        {
-            return null;
-        }
-
-        scope.Enter(http.RequiredApplication().Id, tenant.Id);
-        return await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
     }
 
     private static int ReadInt(HttpContext http, string name, int fallback, int min, int max, ConstraintViolations violations)

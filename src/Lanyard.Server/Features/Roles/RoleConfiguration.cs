@@ -25,6 +25,8 @@ internal sealed class RoleConfiguration :
         builder.Property(r => r.DisplayName).HasMaxLength(60);
         builder.Property(r => r.Description).HasMaxLength(500);
         builder.Property(r => r.Type).HasWireNames();
+        builder.Property(r => r.PermissionBoundaryId).HasMaxLength(26);
+        builder.HasOne<PermissionBoundary>().WithMany().HasForeignKey(r => r.PermissionBoundaryId).OnDelete(DeleteBehavior.Restrict);
         builder.Property(r => r.Version).IsConcurrencyToken();
     }
 

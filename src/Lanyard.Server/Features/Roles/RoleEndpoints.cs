@@ -57,9 +57,9 @@ internal static class RoleEndpoints
         string? tenantId = null;
         if (body.OwnerType == RoleOwner.Application)
         {
-            if (caller.TenantId is not null)
+            if (!http.CallerReachesApplication())
             {
-                return RbacApi.Forbidden("A user's token may only create roles of its own tenant.");
+                return RbacApi.Forbidden("Only a caller whose grant reaches the whole application may create application roles.");
             }
 
             if (!string.Equals(body.OwnerId, application.Id, StringComparison.Ordinal))
@@ -71,7 +71,7 @@ internal static class RoleEndpoints
         }
         else
         {
-            if (caller.TenantId is not null && !string.Equals(caller.TenantId, body.OwnerId, StringComparison.Ordinal))
+            if (!http.CallerReach().CoversTenant(body.OwnerId!))
             {
                 return RbacApi.Forbidden("The caller may not act for this tenant.");
             }
@@ -116,9 +116,9 @@ internal static class RoleEndpoints
         return TypedResults.Created($"/api/v1/roles/{role.Id}", RoleJson.From(role));
     }
 
-    private static async Task<IResult> GetRoleAsync(string id, LanyardDbContext db, TenantContext scope, CancellationToken cancellationToken)
+    private static async Task<IResult> GetRoleAsync(string id, HttpContext http, LanyardDbContext db, TenantContext scope, CancellationToken cancellationToken)
     {
-        var role = await RbacApi.FindRoleAsync(db, scope, id, cancellationToken);
+        var role = await RbacApi.FindRoleAsync(http, db, scope, id, cancellationToken);
         return role is null ? RbacApi.RoleNotFound() : TypedResults.Ok(RoleJson.From(role));
     }
 
@@ -126,13 +126,13 @@ internal static class RoleEndpoints
         string id, HttpContext http, LanyardDbContext db, TenantContext scope, ILogger<Role> logger, CancellationToken cancellationToken)
     {
         var caller = http.RequiredCaller();
-        var role = await RbacApi.FindRoleAsync(db, scope, id, cancellationToken);
+        var role = await RbacApi.FindRoleAsync(http, db, scope, id, cancellationToken);
         if (role is null)
         {
             return RbacApi.RoleNotFound();
         }
 
-        if (!RbacApi.MayChange(caller, role))
+        if (!RbacApi.MayChange(http, role))
         {
             return RbacApi.Forbidden("A user's token may only delete roles of its own tenant.");
         }
@@ -166,13 +166,13 @@ internal static class RoleEndpoints
             return ApiErrors.Violations(violations);
         }
 
-        var role = await RbacApi.FindRoleAsync(db, scope, id, cancellationToken);
+        var role = await RbacApi.FindRoleAsync(http, db, scope, id, cancellationToken);
         if (role is null)
         {
             return RbacApi.RoleNotFound();
         }
 
-        if (!RbacApi.MayChange(caller, role))
+        if (!RbacApi.MayChange(http, role))
         {
             return RbacApi.Forbidden("A user's token may only change roles of its own tenant.");
         }
@@ -214,9 +214,9 @@ internal static class RoleEndpoints
         CreatePermissionRequest body, HttpContext http, LanyardDbContext db, TimeProvider time, ILogger<Role> logger, CancellationToken cancellationToken)
     {
         var caller = http.RequiredCaller();
-        if (caller.TenantId is not null)
+        if (!http.CallerReachesApplication())
         {
-            return RbacApi.Forbidden("Permissions belong to the application; a user's token may not create them.");
+            return RbacApi.Forbidden("Permissions belong to the application; only a caller whose grant reaches the whole application may create them.");
         }
 
         var violations = new ConstraintViolations();

@@ -40,9 +40,15 @@ internal static class TenantListEndpoint
         // db.Tenants is already limited to this application by the named query filter.
         var tenants = db.Tenants.AsNoTracking();
         var caller = http.RequiredCaller();
-        if (caller.TenantId is { } ownTenant)
+        var reach = http.CallerReach();
+        if (!reach.IsUnbounded)
         {
-            tenants = tenants.Where(t => t.Id == ownTenant);
+            // Only tenants the caller's grant of tenant:read reaches: a list, an exclusion list, or its own.
+            var included = reach.Included.ToList();
+            var excluded = reach.Excluded.ToList();
+            tenants = reach.Everywhere
+                ? tenants.Where(t => !excluded.Contains(t.Id) || included.Contains(t.Id))
+                : tenants.Where(t => included.Contains(t.Id));
         }
 
         var page = await ApiList.PageAsync(tenants, request, TenantJson.Attributes, t => TenantJson.From(application, t), cancellationToken);

@@ -636,6 +636,163 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                     b.ToTable("permissions", (string)null);
                 });
 
+            modelBuilder.Entity("Lanyard.Server.Features.Roles.PermissionBoundary", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ApplicationId")
+                        .IsRequired()
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("application_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("display_name");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.PrimitiveCollection<string>("ResourceList")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resource_list");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Value")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_permission_boundaries");
+
+                    b.HasIndex("ApplicationId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_permission_boundaries_application_id_name");
+
+                    b.ToTable("permission_boundaries", (string)null);
+                });
+
+            modelBuilder.Entity("Lanyard.Server.Features.Roles.PermissionGroup", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ApplicationId")
+                        .IsRequired()
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("application_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("display_name");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("PermissionBoundaryId")
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("permission_boundary_id");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_permission_groups");
+
+                    b.HasIndex("PermissionBoundaryId")
+                        .HasDatabaseName("ix_permission_groups_permission_boundary_id");
+
+                    b.HasIndex("ApplicationId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_permission_groups_application_id_name");
+
+                    b.ToTable("permission_groups", (string)null);
+                });
+
+            modelBuilder.Entity("Lanyard.Server.Features.Roles.PermissionGroupPermission", b =>
+                {
+                    b.Property<string>("PermissionGroupId")
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("permission_group_id");
+
+                    b.Property<string>("PermissionId")
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("permission_id");
+
+                    b.Property<string>("ApplicationId")
+                        .IsRequired()
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("application_id");
+
+                    b.HasKey("PermissionGroupId", "PermissionId")
+                        .HasName("pk_permission_group_permissions");
+
+                    b.HasIndex("PermissionId")
+                        .HasDatabaseName("ix_permission_group_permissions_permission_id");
+
+                    b.ToTable("permission_group_permissions", (string)null);
+                });
+
             modelBuilder.Entity("Lanyard.Server.Features.Roles.Role", b =>
                 {
                     b.Property<string>("Id")
@@ -670,6 +827,11 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<string>("PermissionBoundaryId")
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("permission_boundary_id");
+
                     b.Property<string>("TenantId")
                         .HasMaxLength(26)
                         .HasColumnType("TEXT")
@@ -692,6 +854,9 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_roles");
+
+                    b.HasIndex("PermissionBoundaryId")
+                        .HasDatabaseName("ix_roles_permission_boundary_id");
 
                     b.HasIndex("ApplicationId", "Name")
                         .IsUnique()
@@ -725,6 +890,33 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_role_permissions_permission_id");
 
                     b.ToTable("role_permissions", (string)null);
+                });
+
+            modelBuilder.Entity("Lanyard.Server.Features.Roles.RolePermissionGroup", b =>
+                {
+                    b.Property<string>("RoleId")
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("role_id");
+
+                    b.Property<string>("PermissionGroupId")
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("permission_group_id");
+
+                    b.Property<string>("ApplicationId")
+                        .IsRequired()
+                        .HasMaxLength(26)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("application_id");
+
+                    b.HasKey("RoleId", "PermissionGroupId")
+                        .HasName("pk_role_permission_groups");
+
+                    b.HasIndex("PermissionGroupId")
+                        .HasDatabaseName("ix_role_permission_groups_permission_group_id");
+
+                    b.ToTable("role_permission_groups", (string)null);
                 });
 
             modelBuilder.Entity("Lanyard.Server.Features.Roles.UserRole", b =>
@@ -1614,6 +1806,41 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                         .HasConstraintName("fk_client_roles_roles_role_id");
                 });
 
+            modelBuilder.Entity("Lanyard.Server.Features.Roles.PermissionGroup", b =>
+                {
+                    b.HasOne("Lanyard.Server.Features.Roles.PermissionBoundary", null)
+                        .WithMany()
+                        .HasForeignKey("PermissionBoundaryId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_permission_groups_permission_boundaries_permission_boundary_id");
+                });
+
+            modelBuilder.Entity("Lanyard.Server.Features.Roles.PermissionGroupPermission", b =>
+                {
+                    b.HasOne("Lanyard.Server.Features.Roles.PermissionGroup", null)
+                        .WithMany()
+                        .HasForeignKey("PermissionGroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_permission_group_permissions_permission_groups_permission_group_id");
+
+                    b.HasOne("Lanyard.Server.Features.Roles.Permission", null)
+                        .WithMany()
+                        .HasForeignKey("PermissionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_permission_group_permissions_permissions_permission_id");
+                });
+
+            modelBuilder.Entity("Lanyard.Server.Features.Roles.Role", b =>
+                {
+                    b.HasOne("Lanyard.Server.Features.Roles.PermissionBoundary", null)
+                        .WithMany()
+                        .HasForeignKey("PermissionBoundaryId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_roles_permission_boundaries_permission_boundary_id");
+                });
+
             modelBuilder.Entity("Lanyard.Server.Features.Roles.RolePermission", b =>
                 {
                     b.HasOne("Lanyard.Server.Features.Roles.Permission", null)
@@ -1629,6 +1856,23 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_role_permissions_roles_role_id");
+                });
+
+            modelBuilder.Entity("Lanyard.Server.Features.Roles.RolePermissionGroup", b =>
+                {
+                    b.HasOne("Lanyard.Server.Features.Roles.PermissionGroup", null)
+                        .WithMany()
+                        .HasForeignKey("PermissionGroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_role_permission_groups_permission_groups_permission_group_id");
+
+                    b.HasOne("Lanyard.Server.Features.Roles.Role", null)
+                        .WithMany()
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_role_permission_groups_roles_role_id");
                 });
 
             modelBuilder.Entity("Lanyard.Server.Features.Roles.UserRole", b =>
