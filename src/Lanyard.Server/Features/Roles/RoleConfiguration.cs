@@ -26,7 +26,9 @@ internal sealed class RoleConfiguration :
         builder.Property(r => r.Description).HasMaxLength(500);
         builder.Property(r => r.Type).HasWireNames();
         builder.Property(r => r.PermissionBoundaryId).HasMaxLength(26);
-        builder.HasOne<PermissionBoundary>().WithMany().HasForeignKey(r => r.PermissionBoundaryId).OnDelete(DeleteBehavior.Restrict);
+        // No foreign key: adding one to an existing SQLite table means rebuilding it outside a transaction.
+        // The boundary API refuses to delete a boundary that a role still names.
+        builder.HasIndex(r => r.PermissionBoundaryId);
         builder.Property(r => r.Version).IsConcurrencyToken();
     }
 

@@ -1832,15 +1832,6 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                         .HasConstraintName("fk_permission_group_permissions_permissions_permission_id");
                 });
 
-            modelBuilder.Entity("Lanyard.Server.Features.Roles.Role", b =>
-                {
-                    b.HasOne("Lanyard.Server.Features.Roles.PermissionBoundary", null)
-                        .WithMany()
-                        .HasForeignKey("PermissionBoundaryId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .HasConstraintName("fk_roles_permission_boundaries_permission_boundary_id");
-                });
-
             modelBuilder.Entity("Lanyard.Server.Features.Roles.RolePermission", b =>
                 {
                     b.HasOne("Lanyard.Server.Features.Roles.Permission", null)

@@ -1,8 +1,10 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using System.Collections.Generic;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Lanyard.Server.Persistence.Migrations.Sqlite
+namespace Lanyard.Server.Persistence.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class PermissionBoundaries : Migration
@@ -13,7 +15,7 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
             migrationBuilder.AddColumn<string>(
                 name: "permission_boundary_id",
                 table: "roles",
-                type: "TEXT",
+                type: "character varying(26)",
                 maxLength: 26,
                 nullable: true);
 
@@ -21,17 +23,17 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                 name: "permission_boundaries",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false),
-                    application_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false),
-                    name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    display_name = table.Column<string>(type: "TEXT", maxLength: 60, nullable: false),
-                    description = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
-                    type = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
-                    value = table.Column<string>(type: "TEXT", maxLength: 40, nullable: true),
-                    resource_list = table.Column<string>(type: "TEXT", nullable: false),
-                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
-                    updated_at = table.Column<long>(type: "INTEGER", nullable: false),
-                    version = table.Column<long>(type: "INTEGER", nullable: false)
+                    id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false),
+                    application_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false),
+                    name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    display_name = table.Column<string>(type: "character varying(60)", maxLength: 60, nullable: false),
+                    description = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    type = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
+                    value = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: true),
+                    resource_list = table.Column<List<string>>(type: "text[]", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    version = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -42,21 +44,21 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                 name: "permission_groups",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false),
-                    application_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false),
-                    name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    display_name = table.Column<string>(type: "TEXT", maxLength: 60, nullable: false),
-                    description = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
-                    permission_boundary_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: true),
-                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
-                    updated_at = table.Column<long>(type: "INTEGER", nullable: false),
-                    version = table.Column<long>(type: "INTEGER", nullable: false)
+                    id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false),
+                    application_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false),
+                    name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    display_name = table.Column<string>(type: "character varying(60)", maxLength: 60, nullable: false),
+                    description = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    permission_boundary_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: true),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    version = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_permission_groups", x => x.id);
                     table.ForeignKey(
-                        name: "fk_permission_groups_permission_boundaries_permission_boundary_id",
+                        name: "fk_permission_groups_permission_boundaries_permission_boundary",
                         column: x => x.permission_boundary_id,
                         principalTable: "permission_boundaries",
                         principalColumn: "id",
@@ -67,15 +69,15 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                 name: "permission_group_permissions",
                 columns: table => new
                 {
-                    permission_group_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false),
-                    permission_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false),
-                    application_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false)
+                    permission_group_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false),
+                    permission_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false),
+                    application_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_permission_group_permissions", x => new { x.permission_group_id, x.permission_id });
                     table.ForeignKey(
-                        name: "fk_permission_group_permissions_permission_groups_permission_group_id",
+                        name: "fk_permission_group_permissions_permission_groups_permission_g",
                         column: x => x.permission_group_id,
                         principalTable: "permission_groups",
                         principalColumn: "id",
@@ -92,9 +94,9 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                 name: "role_permission_groups",
                 columns: table => new
                 {
-                    role_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false),
-                    permission_group_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false),
-                    application_id = table.Column<string>(type: "TEXT", maxLength: 26, nullable: false)
+                    role_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false),
+                    permission_group_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false),
+                    application_id = table.Column<string>(type: "character varying(26)", maxLength: 26, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -144,23 +146,11 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                 name: "ix_role_permission_groups_permission_group_id",
                 table: "role_permission_groups",
                 column: "permission_group_id");
-
-            migrationBuilder.AddForeignKey(
-                name: "fk_roles_permission_boundaries_permission_boundary_id",
-                table: "roles",
-                column: "permission_boundary_id",
-                principalTable: "permission_boundaries",
-                principalColumn: "id",
-                onDelete: ReferentialAction.Restrict);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropForeignKey(
-                name: "fk_roles_permission_boundaries_permission_boundary_id",
-                table: "roles");
-
             migrationBuilder.DropTable(
                 name: "permission_group_permissions");
 
