@@ -103,6 +103,62 @@ public abstract class PolicyFlowTests(LanyardFactory factory) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Page_branding_that_bypassed_the_api_cannot_inject_css_or_html()
+    {
+        // Written straight to the table, as a migration, an older version or a hand-edited row might: the page
+        // must still write nothing but checked colours, clamped sizes and an https logo, HTML-encoded.
+        var tenant = await factory.CreateTenantAsync();
+        await factory.SetPolicyAsync(Lanyard.Server.Features.Policies.PolicyKind.PageBranding, JsonSerializer.Serialize(new
+        {
+            primaryButtonBackgroundColor = "#000000;}body{background:url(https://evil.example/css)}",
+            pageBackgroundColor = "red",
+            panelTextColor = "#123456\n}*{display:none",
+            linkColor = "#a1b2c3",
+            logoUrl = "https://evil.example/x.png\" onerror=\"alert(1)",
+            logoHeightPixels = 99999,
+        }), tenant);
+
+        var (html, css) = await LoginPageAsync(tenant);
+        Assert.DoesNotContain("evil.example", html + css, StringComparison.Ordinal);
+        Assert.DoesNotContain("onerror", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("theme-color", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("url(", css, StringComparison.Ordinal);
+        Assert.DoesNotContain("display", css, StringComparison.Ordinal);
+        Assert.DoesNotContain("red", css, StringComparison.Ordinal);
+        Assert.Equal(":root{--link:#a1b2c3;--logo-height:200px;}\n", css);
+
+        // Angle brackets never make it into a logo URL; a valid one is written as an encoded attribute.
+        await factory.SetPolicyAsync(Lanyard.Server.Features.Policies.PolicyKind.PageBranding,
+            """{"logoUrl":"https://cdn.example.com/logo.png?v=<script>"}""", tenant);
+        (html, _) = await LoginPageAsync(tenant);
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("cdn.example.com", html, StringComparison.Ordinal);
+        await factory.SetPolicyAsync(Lanyard.Server.Features.Policies.PolicyKind.PageBranding,
+            """{"logoUrl":"https://cdn.example.com/logo.png?size=2&v=1"}""", tenant);
+        (html, _) = await LoginPageAsync(tenant);
+        Assert.Contains("src=\"https://cdn.example.com/logo.png?size=2&amp;v=1\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_branding_stylesheet_is_cached_only_under_its_current_fingerprint()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        await OverrideAsync("page-brandings", "page-branding", tenant, new { linkColor = "#0f0f0f" });
+        using var browser = _flow.Browser(tenant.Name);
+        var html = await browser.GetStringAsync(new Uri("/login", UriKind.Relative));
+        var start = html.IndexOf("/branding.css?v=", StringComparison.Ordinal);
+        var href = html[start..html.IndexOf('"', start)];
+        using var current = await browser.GetAsync(new Uri(href, UriKind.Relative));
+        Assert.Contains("immutable", current.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+
+        await _kit.PostOkAsync("/api/v1/page-brandings?upsert=true", PolicyApiKit.Body("TENANT", tenant.Id, new { linkColor = "#f0f0f0" }), HttpStatusCode.OK);
+        using var stale = await browser.GetAsync(new Uri(href, UriKind.Relative));
+        Assert.True(stale.Headers.CacheControl!.NoCache);
+        Assert.Contains("--link:#f0f0f0;", await stale.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(href, await browser.GetStringAsync(new Uri("/login", UriKind.Relative)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Email_policy_link_lifetime_changes_when_the_link_expires()
     {
         var (tenant, email) = await TenantWithUserAsync();
