@@ -11,6 +11,8 @@ internal static class ManagementPermissions
         "application", "tenant", "user", "client", "role", "permission", "permission-group", "permission-boundary",
         "identity-provider", "password-policy", "mfa-policy", "auth-session-policy", "email-policy", "page-branding",
         "email-branding", "role-assignment-policy", "user-schema", "signup-workflow-policy",
+        "password-reset-workflow-policy", "new-user-invitation-workflow-policy", "existing-user-invitation-workflow-policy",
+        "login-workflow-policy",
     ];
 
     private static readonly string[] Workflows =

@@ -24,7 +24,9 @@ internal static class EmailTypes
 }
 
 /// <summary>Who the email speaks for: the tenant's or application's name and email branding.</summary>
-internal sealed record EmailBrand(string Name, string? LogoUrl = null, string ButtonColor = "#1f4fd1", string ButtonTextColor = "#ffffff");
+internal sealed record EmailBrand(
+    string Name, string? LogoUrl = null, string ButtonColor = "#1f4fd1", string ButtonTextColor = "#ffffff",
+    int ButtonRadiusPixels = 6, int LogoHeightPixels = 48, int? LogoWidthPixels = null);
 
 /// <summary>
 /// Renders every transactional email from one layout: a heading, a paragraph or two, one action button
@@ -120,7 +122,9 @@ internal static class EmailTemplates
         }
 
         body.Append("<p style=\"margin:24px 0\"><a href=\"").Append(Html.Encode(link))
-            .Append("\" style=\"display:inline-block;padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600;background:")
+            .Append("\" style=\"display:inline-block;padding:12px 20px;border-radius:")
+            .Append(Math.Clamp(brand.ButtonRadiusPixels, 0, 40).ToString(CultureInfo.InvariantCulture))
+            .Append("px;text-decoration:none;font-weight:600;background:")
             .Append(SafeColor(brand.ButtonColor, "#1f4fd1")).Append(";color:").Append(SafeColor(brand.ButtonTextColor, "#ffffff")).Append("\">")
             .Append(Html.Encode(action)).Append("</a></p>");
         body.Append("<p style=\"margin:0 0 16px;font-size:13px;color:#555\">Or open this link: <a href=\"").Append(Html.Encode(link)).Append("\">")
@@ -155,7 +159,7 @@ internal static class EmailTemplates
     private static string Layout(EmailBrand brand, string subject, string body)
     {
         var logo = brand.LogoUrl is { } url && url.StartsWith("https://", StringComparison.Ordinal)
-            ? $"<img src=\"{Html.Encode(url)}\" alt=\"{Html.Encode(brand.Name)}\" style=\"max-height:48px;margin:0 0 24px\">"
+            ? $"<img src=\"{Html.Encode(url)}\" alt=\"{Html.Encode(brand.Name)}\" style=\"{LogoSize(brand)}margin:0 0 24px\">"
             : $"<p style=\"font-weight:700;margin:0 0 24px\">{Html.Encode(brand.Name)}</p>";
         return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">" +
                $"<title>{Html.Encode(subject)}</title></head>" +
@@ -163,6 +167,11 @@ internal static class EmailTemplates
                "<div style=\"max-width:560px;margin:0 auto;background:#fff;border-radius:8px;padding:32px\">" +
                logo + body + "</div></body></html>";
     }
+
+    /// <summary>Numbers only, clamped: sizes come from email branding.</summary>
+    private static string LogoSize(EmailBrand brand) =>
+        string.Create(CultureInfo.InvariantCulture, $"max-height:{Math.Clamp(brand.LogoHeightPixels, 16, 200)}px;")
+        + (brand.LogoWidthPixels is { } width ? string.Create(CultureInfo.InvariantCulture, $"max-width:{Math.Clamp(width, 16, 600)}px;") : "");
 
     /// <summary>Only <c>#rgb</c> / <c>#rrggbb</c> reach a style attribute: a branding value must not be able to inject CSS.</summary>
     private static string SafeColor(string value, string fallback) =>

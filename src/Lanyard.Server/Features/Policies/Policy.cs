@@ -5,8 +5,8 @@ namespace Lanyard.Server.Features.Policies;
 /// <summary>
 /// Storage for every policy kind: one row per (owner, kind, sub-key), the settings as JSON owned by
 /// the feature that reads them. An application row is the default; a tenant row applies only while
-/// the tenant's <see cref="PolicyOverrideToggle"/> for that kind is enabled. The resolver that answers
-/// "what is in force for tenant T, and where did it come from" arrives with the management API.
+/// the tenant's <see cref="PolicyOverrideToggle"/> for that kind is enabled. <see cref="PolicyResolver"/>
+/// answers "what is in force for tenant T, and where did it come from"; <see cref="PolicyEndpoints"/> manages rows.
 /// </summary>
 internal sealed class Policy : IApplicationOrTenantOwned, IVersioned
 {

@@ -31,7 +31,13 @@ internal abstract record PolicyWrite<T>
 
     /// <summary>A parallel write won (unique index or version check); the caller may retry.</summary>
     public sealed record Conflict : PolicyWrite<T>;
+
+    /// <summary>Refused for a reason other than a field's value (e.g. a privilege the caller lacks).</summary>
+    public sealed record Refused(IResult Result) : PolicyWrite<T>;
 }
+
+/// <summary>What checking a policy's new settings found: violations, or a refusal of another kind, or neither.</summary>
+internal sealed record PolicyCheck(ConstraintViolations Violations, IResult? Refusal = null);
 
 /// <summary>The outcome of writing an override toggle.</summary>
 internal abstract record ToggleWrite
@@ -126,8 +132,17 @@ internal sealed partial class PolicyStore(LanyardDbContext db, TenantContext sco
     /// receives the stored settings (or the defaults for a new row), changes what the request names and
     /// returns every violation of the result; nothing is saved unless it returns none.
     /// </summary>
-    public async Task<PolicyWrite<T>> UpsertAsync<T>(
+    public Task<PolicyWrite<T>> UpsertAsync<T>(
         PolicyOwner owner, PolicyKind kind, string subKey, bool upsert, Func<T, ConstraintViolations> apply, CancellationToken cancellationToken)
+        where T : class, new() =>
+        UpsertAsync<T>(owner, kind, subKey, upsert, (settings, _) => Task.FromResult(new PolicyCheck(apply(settings))), cancellationToken);
+
+    /// <summary>
+    /// As above, for rules that need to look things up (e.g. that role ids exist): <paramref name="apply"/> also
+    /// learns whether the row is being created, for fields required on create.
+    /// </summary>
+    public async Task<PolicyWrite<T>> UpsertAsync<T>(
+        PolicyOwner owner, PolicyKind kind, string subKey, bool upsert, Func<T, bool, Task<PolicyCheck>> apply, CancellationToken cancellationToken)
         where T : class, new()
     {
         var tenantId = owner.TenantId;
@@ -139,10 +154,15 @@ internal sealed partial class PolicyStore(LanyardDbContext db, TenantContext sco
         }
 
         var settings = row is null ? new T() : Read<T>(row.Settings);
-        var violations = apply(settings);
-        if (!violations.IsEmpty)
+        var check = await apply(settings, row is null);
+        if (!check.Violations.IsEmpty)
         {
-            return new PolicyWrite<T>.Invalid(violations);
+            return new PolicyWrite<T>.Invalid(check.Violations);
+        }
+
+        if (check.Refusal is not null)
+        {
+            return new PolicyWrite<T>.Refused(check.Refusal);
         }
 
         var created = row is null;

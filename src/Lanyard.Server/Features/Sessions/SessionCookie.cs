@@ -1,4 +1,5 @@
 using Lanyard.Server.Common;
+using Lanyard.Server.Features.Policies;
 using Lanyard.Server.Hosting;
 using Lanyard.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -9,9 +10,11 @@ namespace Lanyard.Server.Features.Sessions;
 /// Creates, reads and ends auth sessions on the current tenant host. The cookie is
 /// <c>__Host-lanyard_session</c>: Secure, HttpOnly, host-only (no Domain, Path=/), so one tenant's
 /// cookie is never sent to another tenant's host, and SameSite=Lax so the top-level GET to authorize
-/// that an application starts still carries it.
+/// that an application starts still carries it. The idle and absolute lifetimes are the auth session policy's
+/// in force for the tenant (the server settings are its defaults), read on every use: shortening them ends
+/// sessions that are already open, at their next use.
 /// </summary>
-internal sealed class SessionCookie(LanyardDbContext db, ServerSettings settings, TimeProvider time)
+internal sealed class SessionCookie(LanyardDbContext db, ServerSettings settings, PolicyResolver policies, TimeProvider time)
 {
     public const string Name = "__Host-lanyard_session";
 
@@ -28,8 +31,13 @@ internal sealed class SessionCookie(LanyardDbContext db, ServerSettings settings
         var hash = OpaqueToken.Hash(handle);
         var session = await db.AuthSessions.AsTracking().FirstOrDefaultAsync(s => s.HandleHash == hash, cancellationToken);
         var now = time.GetUtcNow();
-        if (session is null || session.RevokedAt is not null || session.AbsoluteExpiresAt <= now
-            || session.LastSeenAt + settings.Protocol.SessionIdleTimeout <= now)
+        if (session is null || session.RevokedAt is not null || session.AbsoluteExpiresAt <= now)
+        {
+            return null;
+        }
+
+        var policy = await LifetimesAsync(cancellationToken);
+        if (session.AuthTime + policy.AbsoluteTimeout(settings.Protocol) <= now || session.LastSeenAt + policy.IdleTimeout(settings.Protocol) <= now)
         {
             return null;
         }
@@ -50,6 +58,7 @@ internal sealed class SessionCookie(LanyardDbContext db, ServerSettings settings
     public async Task<AuthSession> StartAsync(HttpContext http, string userId, IReadOnlyList<string> amr, CancellationToken cancellationToken)
     {
         await RevokeCurrentAsync(http, cancellationToken);
+        var absolute = (await LifetimesAsync(cancellationToken)).AbsoluteTimeout(settings.Protocol);
         var now = time.GetUtcNow();
         var handle = OpaqueToken.New();
         var session = new AuthSession
@@ -61,7 +70,7 @@ internal sealed class SessionCookie(LanyardDbContext db, ServerSettings settings
             Amr = [.. amr],
             CreatedAt = now,
             LastSeenAt = now,
-            AbsoluteExpiresAt = now + settings.Protocol.SessionAbsoluteTimeout,
+            AbsoluteExpiresAt = now + absolute,
         };
         db.AuthSessions.Add(session);
         await db.SaveChangesAsync(cancellationToken);
@@ -113,6 +122,9 @@ internal sealed class SessionCookie(LanyardDbContext db, ServerSettings settings
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.RevokedAt, now), cancellationToken);
         }
     }
+
+    private Task<AuthSessionPolicy> LifetimesAsync(CancellationToken cancellationToken) =>
+        policies.GetAsync<AuthSessionPolicy>(PolicyKind.AuthSession, cancellationToken: cancellationToken);
 
     private static void AppendCookie(HttpContext http, string handle) =>
         http.Response.Cookies.Append(Name, handle, new CookieOptions

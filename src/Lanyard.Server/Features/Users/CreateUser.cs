@@ -1,6 +1,9 @@
 using System.Net.Mail;
 using Lanyard.Server.Common;
 using Lanyard.Server.Features.IdentityProviders;
+using Lanyard.Server.Features.PasswordReset;
+using Lanyard.Server.Features.Policies;
+using Lanyard.Server.Features.Workflows;
 using Lanyard.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -29,7 +32,7 @@ internal abstract record CreateUserResult
 /// Creates a user of the built-in identity provider in the tenant of the current scope. The tenant is
 /// never a parameter: it comes from the scope, and the save interceptor stamps it.
 /// </summary>
-internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, TimeProvider time, ILogger<CreateUser> logger)
+internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, PolicyResolver policies, TimeProvider time, ILogger<CreateUser> logger)
 {
     public async Task<CreateUserResult> ExecuteAsync(CreateUserRequest request, CancellationToken cancellationToken)
     {
@@ -54,11 +57,10 @@ internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, Tim
             violations.Add("username", ViolationCodes.TooLong, new Dictionary<string, object> { ["maxLength"] = 200 });
         }
 
-        if (request.Password is { } password && (password.Length < 8 || password.Length > 64))
+        if (request.Password is { } password)
         {
-            // The full password policy arrives with the policy resolver; these bounds hold in every policy.
-            violations.Add("password", password.Length < 8 ? ViolationCodes.TooShort : ViolationCodes.TooLong,
-                new Dictionary<string, object> { ["minLength"] = 8, ["maxLength"] = 64 });
+            // The password policy in force for the tenant of the scope, as everywhere a password is set.
+            PasswordRules.AddViolations(violations, "password", await policies.PasswordAsync(cancellationToken), password);
         }
 
         if (!violations.IsEmpty)

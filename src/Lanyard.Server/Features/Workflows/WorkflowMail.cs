@@ -71,7 +71,8 @@ internal sealed class WorkflowMail(WorkflowCodes codes, PolicyResolver policies,
     {
         var branding = await policies.GetAsync<EmailBrandingPolicy>(PolicyKind.EmailBranding, cancellationToken: cancellationToken);
         var name = string.IsNullOrWhiteSpace(tenant.DisplayName) ? application.DisplayName : tenant.DisplayName;
-        return new EmailBrand(name, branding.LogoUrl ?? tenant.LogoUrl, branding.PrimaryButtonColor, branding.PrimaryButtonFontColor);
+        return new EmailBrand(name, branding.LogoUrl ?? tenant.LogoUrl, branding.PrimaryButtonColor, branding.PrimaryButtonFontColor,
+            branding.PrimaryButtonBorderRadiusPixels ?? 6, branding.LogoHeightPixels ?? 48, branding.LogoWidthPixels);
     }
 
     private static string ActionLink(Application application, Tenant tenant, EmailPolicy policy, string emailType, string code)

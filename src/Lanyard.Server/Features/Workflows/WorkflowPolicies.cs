@@ -94,7 +94,7 @@ internal sealed class RoleAssignmentPolicy
     public List<string> DefaultIdpUserSyncRoles { get; set; } = [];
 }
 
-/// <summary>Password rules (policy kind <c>Password</c>).</summary>
+/// <summary>Password rules (policy kind <c>Password</c>); enforced by <see cref="PasswordReset.PasswordRules"/>.</summary>
 internal sealed class PasswordPolicy
 {
     public int MinimumLength { get; set; } = 8;
@@ -103,51 +103,42 @@ internal sealed class PasswordPolicy
     public bool DigitRequired { get; set; }
     public bool SpecialCharRequired { get; set; }
 
+    /// <summary>Refuse passwords found in the offline list of common/breached passwords.</summary>
+    public bool BreachedPwdDetectionEnabled { get; set; }
+
+    /// <summary>What a correct login with such a password leads to.</summary>
+    public BreachedPasswordRemediation BreachedPwdLoginRemediationStrategy { get; set; } = BreachedPasswordRemediation.None;
+
     /// <summary>Every violated rule, as Wristband's violation codes; empty when the password is acceptable.</summary>
-    public IReadOnlyList<string> Check(string password)
-    {
-        var broken = new List<string>();
-        var minimum = Math.Clamp(MinimumLength, 8, 64);
-        if (password.Length < minimum)
-        {
-            broken.Add("too_short");
-        }
+    public IReadOnlyList<string> Check(string password) => PasswordReset.PasswordRules.Check(this, password);
+}
 
-        if (password.Length > 256)
-        {
-            broken.Add("too_long");
-        }
+internal enum BreachedPasswordRemediation
+{
+    /// <summary>The login goes on; the rule applies the next time a password is set.</summary>
+    None,
 
-        if (LowercaseCharRequired && !password.Any(char.IsLower))
-        {
-            broken.Add("lowercase_char_required");
-        }
-
-        if (UppercaseCharRequired && !password.Any(char.IsUpper))
-        {
-            broken.Add("uppercase_char_required");
-        }
-
-        if (DigitRequired && !password.Any(char.IsDigit))
-        {
-            broken.Add("digit_required");
-        }
-
-        if (SpecialCharRequired && password.All(char.IsLetterOrDigit))
-        {
-            broken.Add("special_char_required");
-        }
-
-        return broken;
-    }
+    /// <summary>The login stops and the user is sent a link to set a new password.</summary>
+    RequirePasswordReset,
 }
 
 /// <summary>Colours and logo of emails (policy kind <c>EmailBranding</c>).</summary>
 internal sealed class EmailBrandingPolicy
 {
+    public const string DefaultButtonColor = "#1f4fd1";
+    public const string DefaultButtonTextColor = "#ffffff";
+
     public string? LogoUrl { get; set; }
-    public string PrimaryButtonColor { get; set; } = "#1f4fd1";
-    public string PrimaryButtonFontColor { get; set; } = "#ffffff";
+
+    [System.Text.Json.Serialization.JsonPropertyName("primaryButtonBackgroundColor")]
+    public string PrimaryButtonColor { get; set; } = DefaultButtonColor;
+
+    [System.Text.Json.Serialization.JsonPropertyName("primaryButtonTextColor")]
+    public string PrimaryButtonFontColor { get; set; } = DefaultButtonTextColor;
+
+    public int? PrimaryButtonBorderRadiusPixels { get; set; }
+    public int? LogoHeightPixels { get; set; }
+    public int? LogoWidthPixels { get; set; }
 }
 
 internal static class WorkflowPolicyReads

@@ -51,6 +51,9 @@ internal sealed partial class IndexModel(
     /// <summary>The account has no password yet; a link to set one has been emailed.</summary>
     public bool MissingPassword { get; private set; }
 
+    /// <summary>The password is on the common/breached list and the policy requires a reset: a link to set a new one has been emailed.</summary>
+    public bool PasswordResetRequired { get; private set; }
+
     private string? SafeReturnUrl => ReturnUrls.IsAuthorizeUrl(Input.ReturnUrl) ? Input.ReturnUrl : null;
 
     public void OnGet([FromQuery(Name = "return_url")] string? returnUrl, [FromQuery(Name = "login_hint")] string? loginHint)
@@ -107,6 +110,16 @@ internal sealed partial class IndexModel(
             await db.SaveChangesAsync(cancellationToken);
         }
 
+        // The password is right but the password policy now calls it breached (REQUIRE_PASSWORD_RESET): no
+        // session on it; the user is sent a link to set a new one, as with a missing password.
+        if (PasswordRules.ResetRequiredAtLogin(await policies.PasswordAsync(cancellationToken), password))
+        {
+            await resets.SendResetEmailAsync(HttpContext.RequiredApplication(), tenant, user, PasswordResets.ContextFromReturnUrl(SafeReturnUrl), cancellationToken);
+            BreachedPasswordRemediated(logger, tenant.Id, user.Id);
+            PasswordResetRequired = true;
+            return Page();
+        }
+
         await throttle.ClearAccountAsync(tenant.Id, identifier, cancellationToken);
         await sessions.StartAsync(HttpContext, user.Id, ["pwd"], cancellationToken);
         LoginSucceeded(logger, tenant.Id, user.Id);
@@ -141,6 +154,9 @@ internal sealed partial class IndexModel(
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Login failed in tenant {TenantId} ({Reason})")]
     private static partial void LoginFailed(ILogger logger, string tenantId, string reason);
+
+    [LoggerMessage(EventId = 7403, Level = LogLevel.Information, Message = "Login in tenant {TenantId}: user {UserId} has a breached password; a link to set a new one was sent")]
+    private static partial void BreachedPasswordRemediated(ILogger logger, string tenantId, string userId);
 
     [LoggerMessage(EventId = 7109, Level = LogLevel.Information, Message = "Login in tenant {TenantId}: user {UserId} has no password; a link to set one was offered")]
     private static partial void Remediated(ILogger logger, string tenantId, string userId);

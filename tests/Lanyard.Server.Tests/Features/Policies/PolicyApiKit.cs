@@ -16,10 +16,22 @@ namespace Lanyard.Server.Tests.Features.Policies;
 internal sealed class PolicyApiKit(LanyardFactory factory)
 {
     private HttpClient? _admin;
+    private DateTimeOffset _adminSince;
 
     public string ApplicationId => factory.Bootstrap.ApplicationId;
 
-    public async Task<HttpClient> AdminAsync() => _admin ??= await factory.AdminApiAsync();
+    /// <summary>The Application Admin Client's API client; a new token once the fake clock has moved on, so tests may advance time.</summary>
+    public async Task<HttpClient> AdminAsync()
+    {
+        if (_admin is null || factory.Time.GetUtcNow() - _adminSince > TimeSpan.FromMinutes(5))
+        {
+            _admin?.Dispose();
+            _adminSince = factory.Time.GetUtcNow();
+            _admin = await factory.AdminApiAsync();
+        }
+
+        return _admin;
+    }
 
     public async Task<HttpResponseMessage> PostAsync(string path, object body, HttpClient? api = null) =>
         await (api ?? await AdminAsync()).PostAsJsonAsync(path, body);
@@ -27,11 +39,46 @@ internal sealed class PolicyApiKit(LanyardFactory factory)
     public async Task<HttpResponseMessage> GetAsync(string path, HttpClient? api = null) =>
         await (api ?? await AdminAsync()).GetAsync(new Uri(path, UriKind.Relative));
 
-    public Task<HttpResponseMessage> ResolveAsync(Tenant tenant, HttpClient? api = null) =>
-        PostAsync($"/api/v1/tenants/{tenant.Id}/mfa-policies/resolve-overrides", new { }, api);
+    public Task<HttpResponseMessage> ResolveAsync(Tenant tenant, HttpClient? api = null) => ResolveAsync(tenant, "mfa-policies", api);
 
-    public Task<HttpResponseMessage> ToggleAsync(Tenant tenant, string status, HttpClient? api = null) =>
-        PostAsync("/api/v1/mfa-policy-override-toggles?upsert=true", new { ownerType = "TENANT", ownerId = tenant.Id, status }, api);
+    public Task<HttpResponseMessage> ResolveAsync(Tenant tenant, string collection, HttpClient? api = null) =>
+        PostAsync($"/api/v1/tenants/{tenant.Id}/{collection}/resolve-overrides", new { }, api);
+
+    public Task<HttpResponseMessage> ToggleAsync(Tenant tenant, string status, HttpClient? api = null) => ToggleAsync(tenant, status, "mfa-policy", api);
+
+    public Task<HttpResponseMessage> ToggleAsync(Tenant tenant, string status, string resource, HttpClient? api = null) =>
+        PostAsync($"/api/v1/{resource}-override-toggles?upsert=true", new { ownerType = "TENANT", ownerId = tenant.Id, status }, api);
+
+    /// <summary>A request body: the owner's fields plus <paramref name="settings"/> (an anonymous object or a dictionary).</summary>
+    public static Dictionary<string, object?> Body(string ownerType, string ownerId, object? settings = null)
+    {
+        var body = new Dictionary<string, object?> { ["ownerType"] = ownerType, ["ownerId"] = ownerId };
+        if (settings is IDictionary<string, object?> dictionary)
+        {
+            foreach (var (key, value) in dictionary)
+            {
+                body[key] = value;
+            }
+        }
+        else if (settings is not null)
+        {
+            foreach (var property in settings.GetType().GetProperties())
+            {
+                body[property.Name] = property.GetValue(settings);
+            }
+        }
+
+        return body;
+    }
+
+    /// <summary>Posts a policy and expects <paramref name="status"/>; returns the answer's JSON.</summary>
+    public async Task<JsonElement> PostOkAsync(string path, object body, System.Net.HttpStatusCode status, HttpClient? api = null)
+    {
+        using var response = await PostAsync(path, body, api);
+        var json = await BodyAsync(response);
+        Assert.True(status == response.StatusCode, $"{path}: expected {status}, got {(int)response.StatusCode} {json}");
+        return json;
+    }
 
     /// <summary>The answer's JSON; the content is buffered first, so a test may read one answer several times.</summary>
     public static async Task<JsonElement> BodyAsync(HttpResponseMessage response)
@@ -56,12 +103,12 @@ internal sealed class PolicyApiKit(LanyardFactory factory)
     public static string[] Factors(JsonElement policy) =>
         [.. policy.GetProperty("allowedAuthFactors").EnumerateArray().Select(f => f.GetString()!)];
 
-    /// <summary>Removes the application's MFA policy row, for tests that need to start from the built-in defaults.</summary>
-    public async Task ResetApplicationPolicyAsync()
+    /// <summary>Removes the application's rows of a kind (MFA by default), for tests that need to start from the built-in defaults.</summary>
+    public async Task ResetApplicationPolicyAsync(PolicyKind kind = PolicyKind.Mfa)
     {
         await factory.StartAsync();
         await using var scope = factory.ScopeFor(ApplicationId);
-        await LanyardFactory.Db(scope).Policies.Where(p => p.TenantId == null && p.Kind == PolicyKind.Mfa).ExecuteDeleteAsync();
+        await LanyardFactory.Db(scope).Policies.Where(p => p.TenantId == null && p.Kind == kind).ExecuteDeleteAsync();
     }
 
     /// <summary>What the server's own resolver (the one the MFA gate asks) sees in a tenant's scope.</summary>
@@ -69,6 +116,13 @@ internal sealed class PolicyApiKit(LanyardFactory factory)
     {
         await using var scope = factory.ScopeFor(ApplicationId, tenant?.Id);
         return await scope.ServiceProvider.GetRequiredService<PolicyResolver>().GetAsync<MfaPolicy>(PolicyKind.Mfa);
+    }
+
+    /// <summary>The id of the Application Admin Client's role, which holds every management permission.</summary>
+    public async Task<string> AdminClientRoleIdAsync()
+    {
+        await using var scope = factory.ScopeFor(ApplicationId);
+        return await LanyardFactory.Db(scope).Roles.Where(r => r.Name.EndsWith(":admin-client")).Select(r => r.Id).SingleAsync();
     }
 
     /// <summary>An API client with a token of a machine-to-machine client without any role: authenticated, no permission.</summary>
@@ -82,10 +136,14 @@ internal sealed class PolicyApiKit(LanyardFactory factory)
 
     /// <summary>
     /// An API client with the access token of a user of <paramref name="tenant"/> who holds an application role with
-    /// the MFA policy permissions. The tenant gets an OPTIONAL policy of its own first, so an application policy another
+    /// the MFA policy permissions (or those named). The tenant gets an OPTIONAL policy of its own first, so an application policy another
     /// test left at REQUIRED cannot stop the login at the MFA gate.
     /// </summary>
-    public async Task<HttpClient> TenantAdminApiAsync(Tenant tenant)
+    public Task<HttpClient> TenantAdminApiAsync(Tenant tenant) =>
+        TenantAdminApiAsync(tenant, PolicyKinds.Mfa.WritePermission, PolicyKinds.Mfa.ReadPermission);
+
+    /// <summary>As above, with the given permissions.</summary>
+    public async Task<HttpClient> TenantAdminApiAsync(Tenant tenant, params string[] permissionValues)
     {
         await factory.SetPolicyAsync(PolicyKind.Mfa, """{"enrollmentStrategy":"OPTIONAL"}""", tenant);
         var email = $"mfa-admin-{Guid.NewGuid():N}@example.com";
@@ -96,7 +154,7 @@ internal sealed class PolicyApiKit(LanyardFactory factory)
             var role = new Role { Id = LanyardId.New(factory.Time), Name = $"app:test:mfa{Guid.NewGuid():N}"[..40], DisplayName = "MFA admin" };
             db.Roles.Add(role);
             var permissions = await db.Permissions
-                .Where(p => p.Value == MfaPolicyEndpoints.WritePermission || p.Value == MfaPolicyEndpoints.ReadPermission)
+                .Where(p => permissionValues.Contains(p.Value))
                 .Select(p => p.Id).ToListAsync();
             foreach (var permission in permissions)
             {
