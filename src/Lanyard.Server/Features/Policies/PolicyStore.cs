@@ -109,8 +109,8 @@ internal sealed partial class PolicyStore(LanyardDbContext db, TenantContext sco
     /// <summary>Enters the scope of a tenant named in a path (resolve-overrides).</summary>
     public async Task<(PolicyOwner? Owner, IResult? Error)> EnterTenantAsync(HttpContext http, string tenantId, CancellationToken cancellationToken)
     {
-        var caller = http.RequiredCaller();
-        if (caller.TenantId is not null && !string.Equals(caller.TenantId, tenantId, StringComparison.Ordinal))
+        // Checked before the lookup, so an unknown id and a tenant out of reach get the same answer.
+        if (!http.CallerReach().CoversTenant(tenantId))
         {
             return (null, Forbidden());
         }
@@ -268,8 +268,9 @@ internal sealed partial class PolicyStore(LanyardDbContext db, TenantContext sco
             return (null, ApiErrors.Base(StatusCodes.Status404NotFound, "application_not_found", "The application does not exist."));
         }
 
-        // A tenant's user changes its tenant's copy; the application's defaults apply to every tenant.
-        if (http.RequiredCaller().TenantId is not null)
+        // A tenant's user (or a client bounded to some tenants) changes tenants' copies; the application's
+        // defaults apply to every tenant, so only a caller reaching every tenant may change them.
+        if (!http.CallerReachesApplication())
         {
             return (null, Forbidden());
         }
