@@ -29,6 +29,12 @@ public enum Database
 public abstract class LanyardFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public const string ApplicationHost = "auth.localhost";
+
+    /// <summary>
+    /// Test-only request header: the in-process TestServer leaves <c>Connection.RemoteIpAddress</c> null, so a test
+    /// that needs a client address (per-IP throttling) names one here. Only the test kit reads it; the server never does.
+    /// </summary>
+    public const string RemoteAddressHeader = "X-Test-Remote-Address";
     private static readonly System.Text.Json.JsonSerializerOptions WebJson = new(System.Text.Json.JsonSerializerDefaults.Web);
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "lanyard-test-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly Dictionary<string, string?> _settings = new(StringComparer.Ordinal);
@@ -147,6 +153,7 @@ public abstract class LanyardFactory : WebApplicationFactory<Program>, IAsyncLif
             }
 
             services.AddSingleton<IStartupFilter, ScopeProbe>();
+            services.AddSingleton<IStartupFilter, RemoteAddressFromHeader>();
         });
     }
 
@@ -211,6 +218,25 @@ public abstract class LanyardFactory : WebApplicationFactory<Program>, IAsyncLif
             });
         };
     }
+}
+
+/// <summary>Sets the connection's remote address from <see cref="LanyardFactory.RemoteAddressHeader"/>, ahead of the whole pipeline.</summary>
+internal sealed class RemoteAddressFromHeader : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, following) =>
+        {
+            if (context.Request.Headers.TryGetValue(LanyardFactory.RemoteAddressHeader, out var value)
+                && System.Net.IPAddress.TryParse(value.ToString(), out var address))
+            {
+                context.Connection.RemoteIpAddress = address;
+            }
+
+            return following(context);
+        });
+        next(app);
+    };
 }
 
 public sealed class SqliteLanyard() : LanyardFactory(Database.Sqlite);

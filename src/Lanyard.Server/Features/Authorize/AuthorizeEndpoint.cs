@@ -116,7 +116,7 @@ internal static class AuthorizeEndpoint
                 return ErrorResponse(application, tenant, customDomain, request.RedirectUri, request.State, "interaction_required", "The user must complete multi-factor authentication.", request.FormPost);
             }
 
-            return TypedResults.Redirect(Mfa.MfaGate.PagePath(step, SelfUrl(parameters)));
+            return TypedResults.Redirect(await mfa.RedirectAsync(tenant, session!, step, SelfUrl(parameters), request.Client.Id, cancellationToken));
         }
 
         var code = OpaqueToken.New();

@@ -46,7 +46,7 @@ internal static partial class LogoutEndpoint
             http.Request.Query.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value.ToString()))));
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, SessionCookie sessions, LanyardDbContext db, ILoggerFactory loggers)
+    private static async Task<IResult> HandleAsync(HttpContext http, SessionCookie sessions, LanyardDbContext db, SigningKeyRing keys, ILoggerFactory loggers)
     {
         var cancellationToken = http.RequestAborted;
         var application = http.RequiredApplication();
@@ -55,6 +55,24 @@ internal static partial class LogoutEndpoint
         http.Response.Headers.CacheControl = "no-store";
 
         string? clientId = http.Request.Query["client_id"];
+
+        // OIDC RP-Initiated Logout §2: an id_token_hint that is forged, unsigned (alg:none), of another issuer,
+        // of another tenant or of another client than client_id proves nothing about who asked, so nothing
+        // it came with is followed. The session still ends; the browser sees the signed-out page, no redirect.
+        string? hint = http.Request.Query["id_token_hint"];
+        if (!string.IsNullOrEmpty(hint))
+        {
+            var claims = await IdTokenHint.ReadAsync(hint, application, keys, cancellationToken);
+            var trusted = claims is not null
+                && string.Equals(claims.Claim("tnt_id"), tenant.Id, StringComparison.Ordinal)
+                && (string.IsNullOrEmpty(clientId) || string.Equals(claims.Claim("aud"), clientId, StringComparison.Ordinal));
+            if (!trusted)
+            {
+                LogoutHintRefused(loggers.CreateLogger(typeof(LogoutEndpoint)), tenant.Id);
+                return ErrorPage.Page("You have signed out", "You are signed out. The sign-out request could not be verified, so you were not sent back to the application.",
+                    application, tenant, StatusCodes.Status400BadRequest);
+            }
+        }
         string? redirectUrl = http.Request.Query["redirect_url"];
 
         // OIDC RP-initiated logout names it post_logout_redirect_uri and expects state back on it.
@@ -101,6 +119,9 @@ internal static partial class LogoutEndpoint
 
         return ErrorPage.Page("You have signed out", $"You are signed out of {tenant.DisplayName}.", application, tenant);
     }
+
+    [LoggerMessage(EventId = 6202, Level = LogLevel.Warning, Message = "Logout in tenant {TenantId} carried an id_token_hint that does not verify: no redirect")]
+    private static partial void LogoutHintRefused(ILogger logger, string tenantId);
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Warning, Message = "Logout in tenant {TenantId} ignored a redirect_url that is not a registered logout URL")]
     private static partial void LogoutRedirectRefused(ILogger logger, string tenantId);

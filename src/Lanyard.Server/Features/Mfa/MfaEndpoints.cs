@@ -13,19 +13,28 @@ namespace Lanyard.Server.Features.Mfa;
 
 internal sealed record UserIdBody(string? UserId);
 
-internal sealed record VerifyEnrollmentBody(string? UserId, string? FactorId, string? Code);
+internal sealed record VerifyEnrollmentBody(string? UserId, string? FactorId, string? Code, string? MfaToken = null);
 
-internal sealed record VerifyChallengeBody(string? UserId, string? Code, string? RecoveryCode);
+internal sealed record VerifyChallengeBody(string? UserId, string? Code, string? RecoveryCode, string? MfaToken = null);
+
+internal sealed record MfaTokenBody(string? MfaToken);
 
 internal sealed record RemoveFactorsBody(string? UserId, string? CurrentPassword);
 
 internal sealed record EnrollTotpResponse(string FactorId, string Secret, string OtpauthUri, string QrCode);
 
-internal sealed record VerifyEnrollmentResponse([property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RecoveryCode);
+internal sealed record VerifyEnrollmentResponse(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RecoveryCode,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RedirectUrl = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AuthSessionCode = null);
 
 internal sealed record RecoveryCodeResponse(string RecoveryCode);
 
-internal sealed record ChallengeResponse(string Result, string FactorType);
+internal sealed record ChallengeResponse(
+    string Result,
+    string FactorType,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RedirectUrl = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AuthSessionCode = null);
 
 /// <summary>
 /// The MFA workflow APIs on the application host, for applications that host their own MFA pages. A user
@@ -40,6 +49,7 @@ internal static class MfaEndpoints
 
     public const string InvalidCode = "invalid_code";
     public const string InvalidPassword = "invalid_password";
+    public const string InvalidMfaToken = "invalid_mfa_token";
 
     private const int MaxPasswordLength = 1024;
 
@@ -50,6 +60,7 @@ internal static class MfaEndpoints
         api.MapPost("/mfa/verify-totp-enrollment", VerifyEnrollmentAsync).RequirePermission(Permission);
         api.MapPost("/mfa/enroll-recovery-code", EnrollRecoveryCodeAsync).RequirePermission(Permission);
         api.MapPost("/mfa/verify-challenge", VerifyChallengeAsync).RequirePermission(Permission);
+        api.MapPost("/mfa/introspect-mfa-token", IntrospectTokenAsync).RequirePermission(Permission);
         api.MapPost("/mfa/remove-factors", RemoveOwnFactorsAsync).RequirePermission(Permission);
         api.MapDelete("/users/{userId}/mfa-factors", RemoveFactorsAsync).RequirePermission(AdminPermission);
     }
@@ -68,7 +79,7 @@ internal static class MfaEndpoints
     }
 
     private static async Task<IResult> VerifyEnrollmentAsync(
-        VerifyEnrollmentBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
+        VerifyEnrollmentBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, MfaHandoff handoff, CancellationToken cancellationToken)
     {
         var violations = new ConstraintViolations();
         if (string.IsNullOrWhiteSpace(body.FactorId))
@@ -81,7 +92,13 @@ internal static class MfaEndpoints
             violations.Add("code", ViolationCodes.Required);
         }
 
-        var (target, error) = await TargetAsync(http, db, scope, mfa, body.UserId, cancellationToken);
+        var token = await PeekTokenAsync(handoff, body.MfaToken, cancellationToken);
+        if (body.MfaToken is not null && token is null && string.IsNullOrWhiteSpace(body.UserId))
+        {
+            return InvalidToken();
+        }
+
+        var (target, error) = await TargetAsync(http, db, scope, mfa, UserIdOf(body.UserId, token), cancellationToken);
         if (target is null)
         {
             return error!;
@@ -92,6 +109,11 @@ internal static class MfaEndpoints
             return ApiErrors.Violations(violations);
         }
 
+        if (body.MfaToken is not null && !Owes(token, target, MfaStep.Enrollment))
+        {
+            return InvalidToken();
+        }
+
         var verified = await mfa.VerifyTotpEnrollmentAsync(target.User, body.FactorId, body.Code, cancellationToken);
         if (verified is null)
         {
@@ -99,7 +121,13 @@ internal static class MfaEndpoints
         }
 
         http.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Ok(new VerifyEnrollmentResponse(verified.RecoveryCode));
+        if (body.MfaToken is null)
+        {
+            return TypedResults.Ok(new VerifyEnrollmentResponse(verified.RecoveryCode));
+        }
+
+        var handed = await handoff.CompleteAsync(http.RequiredApplication(), target.Tenant, body.MfaToken, ["otp", MfaGate.MfaAmr], cancellationToken);
+        return handed is { } h ? TypedResults.Ok(new VerifyEnrollmentResponse(verified.RecoveryCode, h.Url, h.Code)) : InvalidToken();
     }
 
     private static async Task<IResult> EnrollRecoveryCodeAsync(UserIdBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
@@ -126,11 +154,17 @@ internal static class MfaEndpoints
     }
 
     private static async Task<IResult> VerifyChallengeAsync(
-        VerifyChallengeBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
+        VerifyChallengeBody body, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, MfaHandoff handoff, CancellationToken cancellationToken)
     {
         var hasCode = !string.IsNullOrWhiteSpace(body.Code);
         var hasRecovery = !string.IsNullOrWhiteSpace(body.RecoveryCode);
-        var (target, error) = await TargetAsync(http, db, scope, mfa, body.UserId, cancellationToken);
+        var token = await PeekTokenAsync(handoff, body.MfaToken, cancellationToken);
+        if (body.MfaToken is not null && token is null && string.IsNullOrWhiteSpace(body.UserId))
+        {
+            return InvalidToken();
+        }
+
+        var (target, error) = await TargetAsync(http, db, scope, mfa, UserIdOf(body.UserId, token), cancellationToken);
         if (target is null)
         {
             return error!;
@@ -144,15 +178,76 @@ internal static class MfaEndpoints
             return ApiErrors.Violations(violations);
         }
 
-        var outcome = await mfa.VerifyChallengeAsync(http.RequiredApplication(), target.Tenant, target.User, body.Code, hasRecovery ? body.RecoveryCode : null, cancellationToken);
-        return outcome switch
+        // Checked before the code, so a bad token costs no attempt and spends no code.
+        if (body.MfaToken is not null && !Owes(token, target, MfaStep.Challenge))
         {
-            ChallengeOutcome.VerifiedTotp => TypedResults.Ok(new ChallengeResponse("VERIFIED", MfaPolicy.Totp)),
-            ChallengeOutcome.VerifiedRecoveryCode => TypedResults.Ok(new ChallengeResponse("VERIFIED", MfaPolicy.RecoveryCode)),
-            ChallengeOutcome.Locked => ApiErrors.Base(StatusCodes.Status429TooManyRequests, "too_many_requests", "Too many MFA attempts for this user; try again later."),
-            _ => ApiErrors.Violations(ConstraintViolations.Single(hasRecovery ? "recoveryCode" : "code", InvalidCode)),
-        };
+            return InvalidToken();
+        }
+
+        var application = http.RequiredApplication();
+        var outcome = await mfa.VerifyChallengeAsync(application, target.Tenant, target.User, body.Code, hasRecovery ? body.RecoveryCode : null, cancellationToken);
+        if (outcome is ChallengeOutcome.Locked)
+        {
+            return ApiErrors.Base(StatusCodes.Status429TooManyRequests, "too_many_requests", "Too many MFA attempts for this user; try again later.");
+        }
+
+        if (outcome is not (ChallengeOutcome.VerifiedTotp or ChallengeOutcome.VerifiedRecoveryCode))
+        {
+            return ApiErrors.Violations(ConstraintViolations.Single(hasRecovery ? "recoveryCode" : "code", InvalidCode));
+        }
+
+        var factorType = outcome == ChallengeOutcome.VerifiedTotp ? MfaPolicy.Totp : MfaPolicy.RecoveryCode;
+        if (body.MfaToken is null)
+        {
+            return TypedResults.Ok(new ChallengeResponse("VERIFIED", factorType));
+        }
+
+        http.Response.Headers.CacheControl = "no-store";
+        IReadOnlyList<string> amr = outcome == ChallengeOutcome.VerifiedTotp ? ["otp", MfaGate.MfaAmr] : [MfaGate.MfaAmr];
+        var handed = await handoff.CompleteAsync(application, target.Tenant, body.MfaToken, amr, cancellationToken);
+        return handed is { } h ? TypedResults.Ok(new ChallengeResponse("VERIFIED", factorType, h.Url, h.Code)) : InvalidToken();
     }
+
+    /// <summary>
+    /// What a self-hosted MFA page asks first: whose login the token belongs to and which step it owes. Answers
+    /// <c>{"valid": false}</c> for anything but a live token (expired, used, unknown) without saying which.
+    /// </summary>
+    private static async Task<IResult> IntrospectTokenAsync(MfaTokenBody body, HttpContext http, LanyardDbContext db, MfaHandoff handoff, CancellationToken cancellationToken)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        var token = await PeekTokenAsync(handoff, body.MfaToken, cancellationToken);
+        var caller = http.RequiredCaller();
+        if (token is null || (!caller.IsClient && !string.Equals(caller.SubjectId, token.Code.UserId, StringComparison.Ordinal)))
+        {
+            return TypedResults.Ok(new { valid = false });
+        }
+
+        var tenantName = await db.Tenants.AsNoTracking().Where(t => t.Id == token.Code.TenantId).Select(t => t.Name).FirstOrDefaultAsync(cancellationToken);
+        return TypedResults.Ok(new
+        {
+            valid = true,
+            userId = token.Code.UserId,
+            tenantId = token.Code.TenantId,
+            tenantName,
+            step = MfaHandoff.StepName(token.Step),
+            expiresAt = token.Code.ExpiresAt,
+        });
+    }
+
+    private static Task<MfaTokenInfo?> PeekTokenAsync(MfaHandoff handoff, string? token, CancellationToken cancellationToken) =>
+        token is null ? Task.FromResult<MfaTokenInfo?>(null) : handoff.PeekAsync(token, cancellationToken);
+
+    /// <summary>With an MFA token, <c>userId</c> may be left out: the token names the user.</summary>
+    private static string? UserIdOf(string? userId, MfaTokenInfo? token) =>
+        string.IsNullOrWhiteSpace(userId) && token is not null ? token.Code.UserId : userId;
+
+    /// <summary>The token is live, names this user of this tenant, and owes exactly this step.</summary>
+    private static bool Owes(MfaTokenInfo? token, Target target, MfaStep step) =>
+        token is not null && token.Step == step
+        && string.Equals(token.Code.UserId, target.User.Id, StringComparison.Ordinal)
+        && string.Equals(token.Code.TenantId, target.Tenant.Id, StringComparison.Ordinal);
+
+    private static IResult InvalidToken() => ApiErrors.Violations(ConstraintViolations.Single("mfaToken", InvalidMfaToken));
 
     private static async Task<IResult> RemoveFactorsAsync(string userId, HttpContext http, LanyardDbContext db, TenantContext scope, MfaService mfa, CancellationToken cancellationToken)
     {

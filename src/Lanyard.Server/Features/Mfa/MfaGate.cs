@@ -24,7 +24,7 @@ internal enum MfaStep
 /// flag is how second factors get skipped elsewhere). Only users of the built-in identity provider are
 /// subject to it; external identity providers enforce their own MFA.
 /// </summary>
-internal sealed class MfaGate(LanyardDbContext db, PolicyResolver policies)
+internal sealed class MfaGate(LanyardDbContext db, PolicyResolver policies, MfaHandoff handoff)
 {
     public const string MfaAmr = "mfa";
 
@@ -49,6 +49,19 @@ internal sealed class MfaGate(LanyardDbContext db, PolicyResolver policies)
         }
 
         return policy.EnrollmentRequired ? MfaStep.Enrollment : null;
+    }
+
+    /// <summary>
+    /// Where a session that owes <paramref name="step"/> is sent: the MFA policy's self-hosted page with a new MFA
+    /// token when the policy names one, else the hosted page. Both come back to <paramref name="returnUrl"/>.
+    /// </summary>
+    public async Task<string> RedirectAsync(
+        Tenants.Tenant tenant, AuthSession session, MfaStep step, string returnUrl, string? clientId, CancellationToken cancellationToken)
+    {
+        var policy = await policies.GetAsync<MfaPolicy>(PolicyKind.Mfa, cancellationToken: cancellationToken);
+        return MfaHandoff.SelfHostedPage(policy, tenant) is { } page
+            ? await handoff.SelfHostedRedirectAsync(page, policy.SelfHostedPageUrl, tenant, session, step, returnUrl, clientId, cancellationToken)
+            : PagePath(step, returnUrl);
     }
 
     /// <summary>The hosted page of a step, coming back to <paramref name="returnUrl"/> (a local authorize URL) when done.</summary>

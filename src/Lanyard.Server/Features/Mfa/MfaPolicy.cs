@@ -17,6 +17,12 @@ internal sealed class MfaPolicy
 
     public TotpSettings TotpSettings { get; set; } = new();
 
+    /// <summary>
+    /// An application's own MFA page (https; may hold <c>{tenant_name}</c>/<c>{tenant_domain}</c>). When set, authorize
+    /// sends a session that owes its second factor there, with an <c>mfa_token</c>, instead of to the hosted pages.
+    /// </summary>
+    public string? SelfHostedPageUrl { get; set; }
+
     public bool TotpEnabled => AllowedAuthFactors.Contains(Totp);
 
     public bool RecoveryCodesEnabled => TotpEnabled && AllowedAuthFactors.Contains(RecoveryCode);

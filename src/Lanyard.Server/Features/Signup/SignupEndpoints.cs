@@ -87,6 +87,7 @@ internal static class SignupEndpoints
             SignupOutcome.Disabled d => ApiErrors.BadRequest("signup_disabled", d.Message),
             SignupOutcome.Throttled => TooManyRequests(),
             SignupOutcome.Invalid i => ApiErrors.Violations(i.Violations),
+            SignupOutcome.EmailTaken => ApiErrors.Violations(ConstraintViolations.Single(SignupRules.Fields.Email, ViolationCodes.NotUnique)),
             SignupOutcome.ActivationRequired a => TypedResults.Json(
                 new ProvisionedResponse(a.User.Id, a.Tenant.Id, a.Tenant.Name, ActivationRequired, null, null),
                 statusCode: a.Resent ? StatusCodes.Status200OK : StatusCodes.Status201Created),

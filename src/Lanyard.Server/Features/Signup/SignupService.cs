@@ -24,8 +24,15 @@ internal abstract record SignupOutcome
 
     public sealed record Throttled : SignupOutcome;
 
-    /// <summary>Field errors. An email that belongs to an active account is <c>email: not_unique</c>.</summary>
+    /// <summary>Field errors.</summary>
     public sealed record Invalid(ConstraintViolations Violations) : SignupOutcome;
+
+    /// <summary>
+    /// Tenant-level signup with the email of an account that exists already (and is not pending activation).
+    /// Nothing is created. The hosted page answers exactly as for a new signup and mails the owner instead;
+    /// the provisioning API, whose caller is an authenticated backend, gets <c>email: not_unique</c>.
+    /// </summary>
+    public sealed record EmailTaken(User Existing, Tenant Tenant) : SignupOutcome;
 
     /// <summary>The user waits for the activation email. <paramref name="Resent"/>: an earlier pending signup was found and nothing was created.</summary>
     public sealed record ActivationRequired(User User, Tenant Tenant, bool Resent) : SignupOutcome;
@@ -127,9 +134,11 @@ internal sealed partial class SignupService(
             }
 
             var normalizedEmail = Normalize.Key(values.Email);
-            if (await db.Users.AnyAsync(u => u.NormalizedEmail == normalizedEmail && u.IdentityProviderName == IdentityProviders.IdentityProvider.BuiltInName, cancellationToken))
+            var existing = await db.Users.AsNoTracking().FirstOrDefaultAsync(
+                u => u.NormalizedEmail == normalizedEmail && u.IdentityProviderName == IdentityProviders.IdentityProvider.BuiltInName, cancellationToken);
+            if (existing is not null)
             {
-                return new SignupOutcome.Invalid(ConstraintViolations.Single(SignupRules.Fields.Email, ViolationCodes.NotUnique));
+                return new SignupOutcome.EmailTaken(existing, tenant);
             }
         }
 

@@ -34,7 +34,14 @@ internal static class UserinfoEndpoint
             return;
         }
 
-        var token = await ReadTokenAsync(http.Request, cancellationToken);
+        var (token, twoMethods) = await ReadTokenAsync(http.Request, cancellationToken);
+        if (twoMethods)
+        {
+            // RFC 6750 §2: a client must not send the token in more than one way; which one would count is ambiguous.
+            await ChallengeAsync(http, "invalid_request", "Send the access token in one place only.", StatusCodes.Status400BadRequest);
+            return;
+        }
+
         if (token is null)
         {
             http.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -80,21 +87,30 @@ internal static class UserinfoEndpoint
         await json.FlushAsync(cancellationToken);
     }
 
-    private static async Task<string?> ReadTokenAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The bearer token from the Authorization header (RFC 6750 §2.1) or, for a form-encoded POST, from the
+    /// <c>access_token</c> body parameter (§2.2, which OIDC Core §5.3.1 allows at userinfo); never the query.
+    /// </summary>
+    private static async Task<(string? Token, bool TwoMethods)> ReadTokenAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return header[7..].Trim();
-        }
-
+        string? fromHeader = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        string? fromBody = null;
         if (HttpMethods.IsPost(request.Method) && request.HasFormContentType)
         {
             var form = await request.ReadFormAsync(cancellationToken);
-            return form["access_token"] is { Count: 1 } value ? value.ToString() : null;
+            if (form.ContainsKey("access_token"))
+            {
+                if (fromHeader is not null)
+                {
+                    return (null, true);
+                }
+
+                fromBody = form["access_token"] is { Count: 1 } value ? value.ToString() : null;
+            }
         }
 
-        return null;
+        return (fromHeader ?? fromBody, false);
     }
 
     /// <summary>The claims of an access token of this application, or null. Signature, issuer, type, algorithm and lifetime are all checked.</summary>

@@ -83,9 +83,21 @@ internal sealed class AuthSessionHandoff(WorkflowCodes codes, TimeProvider time)
     }
 
     /// <summary>
+    /// The signup seed resolves the end of signup from the custom redirect URL of the signup workflow policy
+    /// "at the Tenant level for the tenant which the user is signing up into", then the client's login URL,
+    /// then the application's: an application-level custom redirect URL is therefore not consulted (an
+    /// application-level signup creates a tenant that has no policy of its own yet, and lands on a login URL).
+    /// </summary>
+    private static async Task<string?> TenantSignupRedirectAsync(PolicyResolver policies, CancellationToken cancellationToken)
+    {
+        var resolved = await policies.ResolveAsync<SignupWorkflowPolicy>(PolicyKind.SignupWorkflow, cancellationToken: cancellationToken);
+        return resolved.Source == PolicyOwnerType.Tenant ? resolved.Settings.CustomRedirectUrl : null;
+    }
+
+    /// <summary>
     /// Where the browser goes at the end of a workflow, in the documented order: the workflow policy's custom
-    /// redirect URL → the login URL of the client the flow started from → the application's login URL → the
-    /// tenant's hosted login page. <c>state</c> is appended unchanged; a login URL without a tenant
+    /// redirect URL (for signup and activation: only the tenant's own policy) → the login URL of the client
+    /// the flow started from → the application's login URL → the tenant's hosted login page. <c>state</c> is appended unchanged; a login URL without a tenant
     /// placeholder gets the tenant as <c>tenant_name</c>/<c>tenant_domain</c>, as the SDKs expect.
     /// </summary>
     internal static async Task<string> FinalRedirectAsync(
@@ -95,7 +107,7 @@ internal sealed class AuthSessionHandoff(WorkflowCodes codes, TimeProvider time)
         var custom = workflow switch
         {
             Workflow.Signup or Workflow.UserActivation or Workflow.EmailVerification => context.InvitationId is null
-                ? (await policies.SignupAsync(cancellationToken)).CustomRedirectUrl
+                ? await TenantSignupRedirectAsync(policies, cancellationToken)
                 : (await policies.GetAsync<RedirectWorkflowPolicy>(PolicyKind.NewUserInvitationWorkflow, cancellationToken: cancellationToken)).CustomRedirectUrl,
             Workflow.PasswordReset => (await policies.GetAsync<RedirectWorkflowPolicy>(PolicyKind.PasswordResetWorkflow, cancellationToken: cancellationToken)).CustomRedirectUrl,
             Workflow.NewUserInvitation => (await policies.GetAsync<RedirectWorkflowPolicy>(PolicyKind.NewUserInvitationWorkflow, cancellationToken: cancellationToken)).CustomRedirectUrl,

@@ -42,6 +42,9 @@ internal enum WorkflowPurpose
 
     /// <summary>Hands a browser that just finished a workflow to the tenant host, where it becomes an auth session.</summary>
     AuthSession,
+
+    /// <summary>Names a signed-in session that still owes its second factor, for a self-hosted MFA page (see docs/mfa.md).</summary>
+    MfaToken,
 }
 
 internal sealed class WorkflowCodeConfiguration : IEntityTypeConfiguration<WorkflowCode>

@@ -11,12 +11,16 @@ namespace Lanyard.Server.Features.Workflows;
 /// <param name="Workflow">The workflow that issued an auth-session code, for the final redirect's precedence.</param>
 /// <param name="InvitationId">The invitation an invitation code belongs to.</param>
 /// <param name="Amr">For an auth-session code: how the user proved who they are (<c>pwd</c>, or <c>email</c> for an emailed link).</param>
+/// <param name="SessionId">For MFA codes: the auth session that is waiting for its second factor; only that session may be upgraded.</param>
+/// <param name="ReturnUrl">For MFA codes: the authorize request (a local URL of the tenant host) to continue with once MFA is passed.</param>
 internal sealed record WorkflowContext(
     string? ClientId = null,
     string? State = null,
     string? Workflow = null,
     string? InvitationId = null,
-    IReadOnlyList<string>? Amr = null);
+    IReadOnlyList<string>? Amr = null,
+    string? SessionId = null,
+    string? ReturnUrl = null);
 
 /// <summary>
 /// Issues and consumes <see cref="WorkflowCode"/>s. Issuing a code supersedes the user's earlier codes of
@@ -35,7 +39,8 @@ internal sealed class WorkflowCodes(LanyardDbContext db, TimeProvider time)
         string tenantId, string userId, WorkflowPurpose purpose, TimeSpan lifetime, WorkflowContext? context, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (purpose != WorkflowPurpose.AuthSession)
+        // Emailed codes supersede each other; handoff and MFA codes belong to one browser each, so a second browser must not end the first's.
+        if (purpose is not (WorkflowPurpose.AuthSession or WorkflowPurpose.MfaToken))
         {
             await db.Set<WorkflowCode>()
                 .Where(c => c.TenantId == tenantId && c.UserId == userId && c.Purpose == purpose && c.ConsumedAt == null)

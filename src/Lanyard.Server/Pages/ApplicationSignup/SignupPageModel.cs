@@ -35,9 +35,6 @@ internal abstract class SignupPageModel(SignupService signup, PolicyResolver pol
     /// <summary>The login action link at the bottom of the form.</summary>
     public abstract string LoginUrl { get; }
 
-    /// <summary>Where "sign in" points when the email already has an account.</summary>
-    public virtual string? SignInUrl => null;
-
     protected Application Application => HttpContext.RequiredApplication();
 
     /// <summary>Null on the application level.</summary>
@@ -47,8 +44,6 @@ internal abstract class SignupPageModel(SignupService signup, PolicyResolver pol
 
     public IEnumerable<string> FieldErrors(string field) =>
         Violations.ByField.TryGetValue(field, out var list) ? list.Select(v => SignupMessages.Describe(field, v)) : [];
-
-    public bool EmailTaken => Violations.Has(SignupRules.Fields.Email, ViolationCodes.NotUnique);
 
     protected async Task<IActionResult> GetAsync(string? clientId, string? state, CancellationToken cancellationToken)
     {
@@ -92,6 +87,11 @@ internal abstract class SignupPageModel(SignupService signup, PolicyResolver pol
             case SignupOutcome.ActivationRequired:
                 CheckEmail = true;
                 return Page();
+            case SignupOutcome.EmailTaken taken:
+                // The same page as a new signup, so the form never tells whether an address has an account.
+                await NotifyExistingAccountAsync(taken, cancellationToken);
+                CheckEmail = true;
+                return Page();
             case SignupOutcome.LoggedIn loggedIn:
                 // 303: the browser follows with a GET to the tenant host, where the auth session is created.
                 Response.Headers.Location = loggedIn.RedirectUrl;
@@ -100,6 +100,9 @@ internal abstract class SignupPageModel(SignupService signup, PolicyResolver pol
                 throw new InvalidOperationException("Unknown signup outcome.");
         }
     }
+
+    /// <summary>Tells the owner of an existing account that someone signed up with its address (tenant level only).</summary>
+    protected virtual Task NotifyExistingAccountAsync(SignupOutcome.EmailTaken taken, CancellationToken cancellationToken) => Task.CompletedTask;
 
     protected string ApplicationLoginUrl() =>
         Features.Authorize.RedirectUris.AppendQuery("/login", [new("client_id", Input.ClientId), new("state", Input.State)]);

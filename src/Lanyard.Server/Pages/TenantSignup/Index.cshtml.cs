@@ -1,4 +1,4 @@
-using Lanyard.Server.Features.Authorize;
+using Lanyard.Server.Features.PasswordReset;
 using Lanyard.Server.Features.Policies;
 using Lanyard.Server.Features.Signup;
 using Lanyard.Server.Features.Tenants;
@@ -11,17 +11,17 @@ namespace Lanyard.Server.Pages.TenantSignup;
 /// <summary>
 /// Tenant-level self-signup on the tenant's host: creates a user in this tenant. Exists only while the
 /// tenant's signup is enabled, whatever the application-level setting; the tenant's allowed email domains apply.
+/// An address that already has an account gets the same "check your email" answer as a new one, and its
+/// owner gets a password-reset email (the way back in if it was them), so the form reveals no account.
 /// </summary>
 [HostKind(HostKind.Tenant)]
-internal sealed class IndexModel(SignupService signup, PolicyResolver policies) : SignupPageModel(signup, policies)
+internal sealed class IndexModel(SignupService signup, PolicyResolver policies, PasswordResets resets) : SignupPageModel(signup, policies)
 {
     public override bool ApplicationLevel => false;
 
     public override string Brand => HttpContext.RequiredTenant().DisplayName;
 
     public override string LoginUrl => "/login";
-
-    public override string? SignInUrl => RedirectUris.AppendQuery("/login", [new("login_hint", Input.Email?.Trim())]);
 
     protected override Tenant? SignupTenant => HttpContext.RequiredTenant();
 
@@ -31,4 +31,9 @@ internal sealed class IndexModel(SignupService signup, PolicyResolver policies) 
         GetAsync(clientId, state, cancellationToken);
 
     public Task<IActionResult> OnPostAsync(CancellationToken cancellationToken) => PostAsync(cancellationToken);
+
+    protected override Task NotifyExistingAccountAsync(SignupOutcome.EmailTaken taken, CancellationToken cancellationToken) =>
+        taken.Existing.Status == Features.Users.UserStatus.Active
+            ? resets.SendResetEmailAsync(Application, taken.Tenant, taken.Existing, new Features.Workflows.WorkflowContext(ClientId: Input.ClientId is { Length: <= 100 } ? Input.ClientId : null, State: Input.ToInput(applicationLevel: false).State), cancellationToken)
+            : Task.CompletedTask;
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Lanyard.Server.Features.Email;
 using Lanyard.Server.Features.Policies;
+using Lanyard.Server.Features.Signup;
 using Lanyard.Server.Features.Users;
 using Lanyard.Testing;
 using static Lanyard.Server.Tests.Features.Signup.SignupKit;
@@ -224,19 +225,31 @@ public abstract class SignupPageTests
     }
 
     [Fact]
-    public async Task Tenant_signup_with_an_active_accounts_email_says_so_and_links_to_sign_in()
+    public async Task Tenant_signup_with_an_active_accounts_email_answers_like_a_new_signup_and_mails_the_owner_instead()
     {
         var tenant = await factory.TenantWithSignupAsync();
-        var email = NewEmail();
-        await factory.CreateUserAsync(tenant, email);
+        var taken = NewEmail();
+        await factory.CreateUserAsync(tenant, taken);
+        var fresh = NewEmail();
+        var host = LanyardFactory.TenantHost(tenant.Name);
 
-        var response = await SubmitAsync(factory.ClientFor(LanyardFactory.TenantHost(tenant.Name)), "/signup", TenantForm(email));
+        var forTaken = await SubmitAsync(factory.ClientFor(host), "/signup", TenantForm(taken));
+        var forFresh = await SubmitAsync(factory.ClientFor(host), "/signup", TenantForm(fresh));
 
-        var html = await response.Content.ReadAsStringAsync();
-        Assert.Contains("An account with this email already exists", html, StringComparison.Ordinal);
-        Assert.Contains("data-testid=\"sign-in-instead\"", html, StringComparison.Ordinal);
-        Assert.Single(await factory.UsersAsync(tenant.Id, email));
-        Assert.Equal(0, await factory.Emails.CountAfterQuietAsync(email, TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(forFresh.StatusCode, forTaken.StatusCode);
+        static string Neutral(string html, string email) =>
+            System.Text.RegularExpressions.Regex.Replace(html, "(name=\"__lanyard_af\"[^>]*value=\")[^\"]*\"", "$1\"").Replace(email, "EMAIL", StringComparison.Ordinal);
+        var takenHtml = Neutral(await forTaken.Content.ReadAsStringAsync(), taken);
+        Assert.Equal(Neutral(await forFresh.Content.ReadAsStringAsync(), fresh), takenHtml);
+        Assert.Contains("data-testid=\"check-email\"", takenHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain(SignupMessages.AccountExists, takenHtml, StringComparison.Ordinal);
+
+        // Nothing is created for the taken address; its owner gets a way back in (a password-reset link), not an activation.
+        Assert.Single(await factory.UsersAsync(tenant.Id, taken));
+        var mail = await factory.Emails.WaitForAsync(taken, EmailTypes.PasswordReset);
+        Assert.Contains($"https://{host}/reset-password?code=", mail.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain(factory.Emails.To(taken), m => m.Type == EmailTypes.UserActivation);
+        await factory.Emails.WaitForAsync(fresh, EmailTypes.UserActivation);
     }
 
     [Fact]
