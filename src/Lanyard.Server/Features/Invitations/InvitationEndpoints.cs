@@ -66,7 +66,7 @@ internal static partial class InvitationEndpoints
             return ApiErrors.Violations(ConstraintViolations.Single("newUserInvitationRequestId", ViolationCodes.Required));
         }
 
-        var tenantId = await FindTenantIdAsync(db, scope, db.InvitationRequests.Where(i => i.Id == id && i.Kind == InvitationKind.NewUser).Select(i => i.TenantId), cancellationToken);
+        var tenantId = await FindTenantIdAsync(http, db, scope, db.InvitationRequests.Where(i => i.Id == id && i.Kind == InvitationKind.NewUser).Select(i => i.TenantId), cancellationToken);
         var tenant = tenantId is null ? null : await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenantId, cancellationToken);
         if (tenant is null)
         {
@@ -152,7 +152,7 @@ internal static partial class InvitationEndpoints
             return ApiErrors.Violations(ConstraintViolations.Single("userId", ViolationCodes.Required));
         }
 
-        var tenantId = await FindTenantIdAsync(db, scope, db.Users.Where(u => u.Id == userId).Select(u => u.TenantId), cancellationToken);
+        var tenantId = await FindTenantIdAsync(http, db, scope, db.Users.Where(u => u.Id == userId).Select(u => u.TenantId), cancellationToken);
         var tenant = tenantId is null ? null : await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenantId, cancellationToken);
         if (tenant is null || tenant.Status == TenantStatus.DeleteInProgress)
         {
@@ -216,8 +216,8 @@ internal static partial class InvitationEndpoints
     private static async Task<(Tenant? Tenant, IResult? Error)> EnterTenantAsync(
         HttpContext http, LanyardDbContext db, TenantContext scope, string tenantId, CancellationToken cancellationToken)
     {
-        var caller = http.RequiredCaller();
-        if (caller.TenantId is not null && !string.Equals(caller.TenantId, tenantId, StringComparison.Ordinal))
+        // Checked before the lookup, so an unknown id and a tenant out of reach get the same answer.
+        if (!http.CallerReach().CoversTenant(tenantId))
         {
             return (null, ApiErrors.Base(StatusCodes.Status403Forbidden, "forbidden", "The caller may not act for this tenant."));
         }
@@ -235,12 +235,16 @@ internal static partial class InvitationEndpoints
     /// <summary>
     /// The tenant of a row known only by its id. With no tenant in scope yet (a client's token, application
     /// boundary) the tenant filter is lifted for this one lookup, the application filter stays; a user's
-    /// token keeps its tenant filter, so another tenant's row is simply not found.
+    /// token keeps its tenant filter, so another tenant's row is simply not found. A tenant out of the
+    /// caller's reach is treated as not found.
     /// </summary>
-    private static Task<string?> FindTenantIdAsync(LanyardDbContext db, TenantContext scope, IQueryable<string> tenantIds, CancellationToken cancellationToken) =>
-        scope.TenantId is null
-            ? tenantIds.IgnoreQueryFilters([QueryFilters.Tenant]).FirstOrDefaultAsync(cancellationToken)
-            : tenantIds.FirstOrDefaultAsync(cancellationToken);
+    private static async Task<string?> FindTenantIdAsync(HttpContext http, LanyardDbContext db, TenantContext scope, IQueryable<string> tenantIds, CancellationToken cancellationToken)
+    {
+        var tenantId = scope.TenantId is null
+            ? await tenantIds.IgnoreQueryFilters([QueryFilters.Tenant]).FirstOrDefaultAsync(cancellationToken)
+            : await tenantIds.FirstOrDefaultAsync(cancellationToken);
+        return tenantId is not null && http.CallerReach().CoversTenant(tenantId) ? tenantId : null;
+    }
 
     private static bool TryReadInt(string value, int fallback, out int result)
     {

@@ -217,7 +217,8 @@ internal static class MfaEndpoints
         http.Response.Headers.CacheControl = "no-store";
         var token = await PeekTokenAsync(handoff, body.MfaToken, cancellationToken);
         var caller = http.RequiredCaller();
-        if (token is null || (!caller.IsClient && !string.Equals(caller.SubjectId, token.Code.UserId, StringComparison.Ordinal)))
+        if (token is null || (!caller.IsClient && !string.Equals(caller.SubjectId, token.Code.UserId, StringComparison.Ordinal))
+            || !http.CallerReaches(token.Code.TenantId, token.Code.UserId))
         {
             return TypedResults.Ok(new { valid = false });
         }
@@ -322,7 +323,7 @@ internal static class MfaEndpoints
         var tenantId = caller.IsClient
             ? await db.Users.IgnoreQueryFilters([QueryFilters.Tenant]).Where(u => u.Id == userId).Select(u => u.TenantId).FirstOrDefaultAsync(cancellationToken)
             : caller.TenantId;
-        var tenant = tenantId is null
+        var tenant = tenantId is null || !http.CallerReaches(tenantId, userId)
             ? null
             : await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenantId && t.Status != TenantStatus.DeleteInProgress, cancellationToken);
         if (tenant is null)

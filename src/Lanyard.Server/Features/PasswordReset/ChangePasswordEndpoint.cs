@@ -61,7 +61,7 @@ internal static class ChangePasswordEndpoint
         }
 
         var application = http.RequiredApplication();
-        var tenant = await EnterUserTenantAsync(db, scope, application.Id, caller, body.UserId!, cancellationToken);
+        var tenant = await EnterUserTenantAsync(http, db, scope, application.Id, caller, body.UserId!, cancellationToken);
         var user = tenant is null ? null : await db.Users.AsTracking().FirstOrDefaultAsync(u => u.Id == body.UserId, cancellationToken);
         if (tenant is null || user is null)
         {
@@ -116,12 +116,12 @@ internal static class ChangePasswordEndpoint
     /// names only a user id, so the one deliberate cross-tenant read finds which tenant that user is in.
     /// </summary>
     private static async Task<Tenant?> EnterUserTenantAsync(
-        LanyardDbContext db, TenantContext scope, string applicationId, ApiCaller caller, string userId, CancellationToken cancellationToken)
+        HttpContext http, LanyardDbContext db, TenantContext scope, string applicationId, ApiCaller caller, string userId, CancellationToken cancellationToken)
     {
         var tenantId = caller.IsClient
             ? await db.Users.IgnoreQueryFilters([QueryFilters.Tenant]).Where(u => u.Id == userId).Select(u => u.TenantId).FirstOrDefaultAsync(cancellationToken)
             : caller.TenantId;
-        if (tenantId is null)
+        if (tenantId is null || !http.CallerReaches(tenantId, userId))
         {
             return null;
         }

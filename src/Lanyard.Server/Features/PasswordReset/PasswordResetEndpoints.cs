@@ -70,9 +70,9 @@ internal static class PasswordResetEndpoints
         }
 
         var caller = http.RequiredCaller();
-        if (!caller.IsClient && !string.Equals(caller.TenantId, body.TenantId, StringComparison.Ordinal))
+        if (body.TenantId is null || !http.CallerReach().CoversTenant(body.TenantId))
         {
-            return ApiErrors.Base(StatusCodes.Status403Forbidden, "forbidden", "A user may request a password reset only in its own tenant.");
+            return ApiErrors.Base(StatusCodes.Status403Forbidden, "forbidden", "The caller may not act in this tenant.");
         }
 
         var application = http.RequiredApplication();
@@ -155,7 +155,7 @@ internal static class PasswordResetEndpoints
     {
         var code = await resets.PeekAsync(emailAuthCode, cancellationToken);
         var caller = http.RequiredCaller();
-        if (code is null || (!caller.IsClient && !string.Equals(caller.TenantId, code.TenantId, StringComparison.Ordinal)))
+        if (code is null || !http.CallerReach().CoversTenant(code.TenantId))
         {
             return null;
         }

@@ -30,7 +30,7 @@ internal static class ActivationEndpoints
     private static WorkflowAsker Asker(HttpContext http)
     {
         http.Response.Headers.CacheControl = "no-store";
-        return new WorkflowAsker(http.RequiredApplication(), null, http.RequiredCaller().TenantId);
+        return new WorkflowAsker(http.RequiredApplication(), null, http.RequiredCaller().TenantId, http.CallerReach());
     }
 
     private static IResult InvalidCode() =>

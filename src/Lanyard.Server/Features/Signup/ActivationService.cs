@@ -1,4 +1,5 @@
 using Lanyard.Server.Common;
+using Lanyard.Server.Features.ApiAuthorization;
 using Lanyard.Server.Features.Applications;
 using Lanyard.Server.Features.Email;
 using Lanyard.Server.Features.Login;
@@ -15,10 +16,11 @@ namespace Lanyard.Server.Features.Signup;
 /// <summary>Who is asking, for the code and user lookups: the tenant of the host (hosted page) and the tenant a user token is bound to (API).</summary>
 /// <param name="HostTenant">Set on a tenant host: a code of another tenant is no code here.</param>
 /// <param name="CallerTenantId">Set for a user's access token: the scope is already that tenant.</param>
-internal sealed record WorkflowAsker(Application Application, Tenant? HostTenant, string? CallerTenantId)
+internal sealed record WorkflowAsker(Application Application, Tenant? HostTenant, string? CallerTenantId, TenantReach? CallerReach = null)
 {
     public bool MayUse(string tenantId) =>
-        (HostTenant is null || HostTenant.Id == tenantId) && (CallerTenantId is null || CallerTenantId == tenantId);
+        (HostTenant is null || HostTenant.Id == tenantId) && (CallerTenantId is null || CallerTenantId == tenantId)
+        && (CallerReach is null || CallerReach.CoversTenant(tenantId));
 }
 
 internal abstract record ActivationOutcome
@@ -273,6 +275,11 @@ internal sealed partial class ActivationService(
 
     private async Task<Tenant?> EnterTenantAsync(WorkflowAsker asker, string tenantId, CancellationToken cancellationToken)
     {
+        if (!asker.MayUse(tenantId))
+        {
+            return null;
+        }
+
         if (asker.HostTenant is { } hostTenant)
         {
             return hostTenant.Id == tenantId ? hostTenant : null;

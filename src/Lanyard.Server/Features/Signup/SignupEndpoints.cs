@@ -62,7 +62,7 @@ internal static class SignupEndpoints
         Tenants.Tenant? tenant = null;
         if (!string.IsNullOrEmpty(body.TenantId))
         {
-            if (caller.TenantId is not null && caller.TenantId != body.TenantId)
+            if (!http.CallerReach().CoversTenant(body.TenantId))
             {
                 return ApiErrors.Base(StatusCodes.Status403Forbidden, "forbidden", "The caller may not act in that tenant.");
             }
@@ -75,9 +75,9 @@ internal static class SignupEndpoints
 
             scope.Enter(application.Id, tenant.Id);
         }
-        else if (caller.TenantId is not null)
+        else if (!http.CallerReachesApplication())
         {
-            // A user's token is bound to its tenant; creating another tenant is beyond its boundary.
+            // Creating a tenant is an application-wide act: a user's token, or a client bounded to some tenants, may not.
             return ApiErrors.Base(StatusCodes.Status403Forbidden, "forbidden", "A user token cannot sign up a new tenant.");
         }
 

@@ -31,8 +31,8 @@ public abstract partial class CrossTenantProbeTests(LanyardFactory factory)
     {
         var (a, b) = await TenantsAsync();
         var victim = await VictimAsync(b);
-        var permissions = await PredefinedPermissionsAsync();
-        var (user, _, _) = await _kit.UserApiAsync(a, permissions);
+        var (user, _, role) = await _kit.UserApiAsync(a);
+        await GrantEveryPredefinedPermissionAsync(role.GetProperty("id").GetString()!);
 
         await ProbeEveryRouteAsync(victim, async () => (await _kit.Flow.LoginAsync(_kit.Flow.DemoClient, a.Name, user.Email, RoleKit.AllScopes)).Tokens.AccessToken);
     }
@@ -55,9 +55,9 @@ public abstract partial class CrossTenantProbeTests(LanyardFactory factory)
             var role = new Role { Id = Lanyard.Server.Common.LanyardId.New(time), Name = $"app:probe:{Guid.NewGuid():N}", DisplayName = "Probe", PermissionBoundaryId = boundary.Id };
             db.PermissionBoundaries.Add(boundary);
             db.Roles.Add(role);
-            db.RolePermissions.AddRange(await db.Permissions.Where(p => p.Type == RbacType.Predefined).Select(p => new RolePermission { RoleId = role.Id, PermissionId = p.Id }).ToListAsync());
             db.ClientRoles.Add(new ClientRole { ClientId = client.Id, RoleId = role.Id });
             await db.SaveChangesAsync();
+            await GrantEveryPredefinedPermissionAsync(role.Id);
         }
 
         await ProbeEveryRouteAsync(victim, () => _kit.ClientTokenAsync(client, "roles"));
@@ -303,10 +303,14 @@ public abstract partial class CrossTenantProbeTests(LanyardFactory factory)
         return new Victim(b, user, role.GetProperty("id").GetString()!, role.GetProperty("name").GetString()!, policyId, _kit.ApplicationId, permissionId);
     }
 
-    private async Task<string[]> PredefinedPermissionsAsync()
+    /// <summary>Every predefined permission (more than one assign-permissions request may carry) straight into the role.</summary>
+    private async Task GrantEveryPredefinedPermissionAsync(string roleId)
     {
         await using var scope = factory.ScopeFor(_kit.ApplicationId);
-        return [.. await LanyardFactory.Db(scope).Permissions.Where(p => p.Type == RbacType.Predefined).Select(p => p.Value).ToListAsync()];
+        var db = LanyardFactory.Db(scope);
+        db.RolePermissions.AddRange(await db.Permissions.Where(p => p.Type == RbacType.Predefined)
+            .Select(p => new RolePermission { RoleId = roleId, PermissionId = p.Id }).ToListAsync());
+        await db.SaveChangesAsync();
     }
 
     [GeneratedRegex(@"\{(?<name>[A-Za-z]+)(:[^}]*)?\}")]

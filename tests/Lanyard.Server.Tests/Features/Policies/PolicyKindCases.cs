@@ -53,7 +53,10 @@ internal static class PolicyKindCases
         "mfa-policies" => new("mfa-policies", "mfa-policy", PolicyKind.Mfa,
             new() { ["enrollmentStrategy"] = "OPTIONAL", ["allowedAuthFactors"] = new[] { "TOTP", "RECOVERY_CODE" } },
             "enrollmentStrategy", "OPTIONAL", "REQUIRED",
-            [new(new { enrollmentStrategy = "ALWAYS" }, "enrollmentStrategy", "invalid_value")]),
+            [
+                new(new { enrollmentStrategy = "ALWAYS" }, "enrollmentStrategy", "invalid_value"),
+                new(new { selfHostedPageUrl = "http://insecure.example/mfa" }, "selfHostedPageUrl", "invalid_format"),
+            ]),
 
         "password-policies" => new("password-policies", "password-policy", PolicyKind.Password,
             new() { ["minimumLength"] = 10, ["digitRequired"] = true, ["breachedPwdDetectionEnabled"] = true, ["breachedPwdLoginRemediationStrategy"] = "REQUIRE_PASSWORD_RESET" },

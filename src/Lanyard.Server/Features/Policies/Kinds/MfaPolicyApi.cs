@@ -20,6 +20,7 @@ internal sealed class MfaPolicyApi : PolicyKindApi<MfaPolicy>
     public override void Apply(PolicyFields fields, MfaPolicy settings)
     {
         fields.Enum<MfaEnrollmentStrategy>("enrollmentStrategy", v => settings.EnrollmentStrategy = v);
+        fields.PageUrl("selfHostedPageUrl", v => settings.SelfHostedPageUrl = v);
         if (fields.TryGet("allowedAuthFactors", out var factors))
         {
             ApplyFactors(factors, settings, fields.Violations);
