@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Lanyard.Server.Common;
+using Lanyard.Server.Features.Tenants.Api;
 
 namespace Lanyard.Server.Features.Applications.Api;
 
@@ -20,8 +21,8 @@ internal static class ApplicationJson
         ["metadata"] = new JsonObject
         {
             ["version"] = application.Version,
-            ["creationTime"] = application.CreatedAt,
-            ["lastModifiedTime"] = application.UpdatedAt,
+            ["creationTime"] = ApiTimes.Of(application.CreatedAt),
+            ["lastModifiedTime"] = ApiTimes.Of(application.UpdatedAt),
         },
     };
 }

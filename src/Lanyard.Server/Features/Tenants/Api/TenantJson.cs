@@ -51,8 +51,8 @@ internal static class TenantJson
         json["metadata"] = new JsonObject
         {
             ["version"] = tenant.Version,
-            ["creationTime"] = tenant.CreatedAt,
-            ["lastModifiedTime"] = tenant.UpdatedAt,
+            ["creationTime"] = ApiTimes.Of(tenant.CreatedAt),
+            ["lastModifiedTime"] = ApiTimes.Of(tenant.UpdatedAt),
         };
         return json;
     }

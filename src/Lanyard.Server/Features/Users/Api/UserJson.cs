@@ -42,11 +42,11 @@ internal static class UserJson
         ["metadata"] = new JsonObject
         {
             ["version"] = user.Version,
-            ["creationTime"] = user.CreatedAt,
-            ["lastModifiedTime"] = user.UpdatedAt,
-            ["activationTime"] = user.ActivatedAt,
-            ["deactivationTime"] = user.DeactivatedAt,
-            ["lastVerificationTime"] = user.LastVerifiedAt,
+            ["creationTime"] = ApiTimes.Of(user.CreatedAt),
+            ["lastModifiedTime"] = ApiTimes.Of(user.UpdatedAt),
+            ["activationTime"] = ApiTimes.Of(user.ActivatedAt),
+            ["deactivationTime"] = ApiTimes.Of(user.DeactivatedAt),
+            ["lastVerificationTime"] = ApiTimes.Of(user.LastVerifiedAt),
         },
     };
 }

@@ -286,7 +286,7 @@ public abstract class TenantApiTests(LanyardFactory factory)
         await ResourceKit.AssertNeedsPermissionAsync(refused, permission);
 
         // The same value as now is no change, so it needs nothing more.
-        using var unchanged = await ResourceKit.SendAsync(writer, HttpMethod.Patch, path, $$"""{"{{field}}":{{tenant.GetProperty(field)}}}""", ResourceKit.MergePatchJson);
+        using var unchanged = await ResourceKit.SendAsync(writer, HttpMethod.Patch, path, $$"""{"{{field}}":{{tenant.GetProperty(field).GetRawText()}}}""", ResourceKit.MergePatchJson);
         Assert.Equal(HttpStatusCode.OK, unchanged.StatusCode);
 
         var manager = await _kit.ClientApiAsync("tenant:write", permission);

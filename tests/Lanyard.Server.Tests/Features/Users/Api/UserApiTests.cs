@@ -232,9 +232,9 @@ public abstract class UserApiTests(LanyardFactory factory)
     {
         { """{"email":null}""", "email", ViolationCodes.Required },
         { """{"email":"nope"}""", "email", ViolationCodes.InvalidFormat },
-        { """{"status":"PROVISIONED"}""", "status", ViolationCodes.InvalidValue },
+        { """{"status":"PENDING_SIGNUP_ACTIVATION"}""", "status", ViolationCodes.InvalidValue },
         { """{"tenantId":"other"}""", "tenantId", ViolationCodes.InvalidValue },
-        { """{"hasPassword":false}""", "hasPassword", ViolationCodes.InvalidValue },
+        { """{"hasPassword":true}""", "hasPassword", ViolationCodes.InvalidValue },
         { """{"password":"new password please"}""", "password", ViolationCodes.InvalidValue },
         { """{"identityProviderName":"okta"}""", "identityProviderName", ViolationCodes.InvalidValue },
         { """{"phoneNumber":"12"}""", "phoneNumber", ViolationCodes.InvalidFormat },
