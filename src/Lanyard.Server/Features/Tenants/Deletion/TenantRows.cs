@@ -36,9 +36,6 @@ internal sealed class TenantRows
     /// <summary>The deletion steps, dependents first.</summary>
     public IReadOnlyList<Step> Steps { get; }
 
-    /// <summary>The entity types with a tenant column: what a test must seed to prove nothing is left behind.</summary>
-    public IEnumerable<IEntityType> TenantColumnEntities => Steps.Where(s => s.Via is null).Select(s => s.Entity);
-
     /// <summary>One table's share of a tenant's rows, deleted in batches.</summary>
     internal sealed record Step(IEntityType Entity, IForeignKey? Via, Func<LanyardDbContext, string, int, CancellationToken, Task<int>> DeleteBatchAsync);
 

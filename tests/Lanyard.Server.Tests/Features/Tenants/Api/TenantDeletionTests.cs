@@ -147,27 +147,42 @@ public abstract class TenantDeletionTests(LanyardFactory factory)
 
     private sealed record Seed(string UserId, string RefreshToken);
 
-    /// <summary>The tables the worker clears (from the same model), with what identifies a tenant's rows in each.</summary>
+    /// <summary>A table that can hold a tenant's rows, with what identifies them in it.</summary>
     private sealed record PlannedTable(string Name, string Table, string Column, string? PrincipalTable, string? PrincipalKey, string? PrincipalTenantColumn);
 
     private sealed record Census(Dictionary<string, long> Counts, Dictionary<string, List<string>> PrincipalIds);
 
+    /// <summary>
+    /// Every table that can hold a row of a tenant, read from the model independently of the worker's own plan:
+    /// entities that are tenant-owned (or tenant-or-application-owned) or otherwise record a tenant id, and
+    /// entities that point by foreign key at one of those.
+    /// </summary>
     private async Task<List<PlannedTable>> PlanAsync()
     {
         await using var scope = factory.ScopeFor(_kit.ApplicationId);
         var model = LanyardFactory.Db(scope).Model;
-        return
-        [
-            .. TenantRows.Of(model).Steps.Select(step => step.Via is null
-                ? new PlannedTable(step.Entity.ClrType.Name, step.Entity.GetTableName()!, Column(step.Entity, TenantRows.TenantIdProperty), null, null, null)
-                : new PlannedTable(
-                    $"{step.Entity.ClrType.Name} via {step.Via.PrincipalEntityType.ClrType.Name}",
-                    step.Entity.GetTableName()!,
-                    Column(step.Entity, step.Via.Properties[0].Name),
-                    step.Via.PrincipalEntityType.GetTableName(),
-                    Column(step.Via.PrincipalEntityType, step.Via.PrincipalKey.Properties[0].Name),
-                    Column(step.Via.PrincipalEntityType, TenantRows.TenantIdProperty))),
-        ];
+        var owned = model.GetEntityTypes()
+            .Where(e => typeof(ITenantOwned).IsAssignableFrom(e.ClrType)
+                        || typeof(IApplicationOrTenantOwned).IsAssignableFrom(e.ClrType)
+                        || e.FindProperty(nameof(ITenantOwned.TenantId)) is not null)
+            .ToList();
+        var tables = owned.Select(e => new PlannedTable(e.ClrType.Name, e.GetTableName()!, Column(e, nameof(ITenantOwned.TenantId)), null, null, null)).ToList();
+        foreach (var principal in owned)
+        {
+            foreach (var fk in principal.GetReferencingForeignKeys().Where(fk => fk.DeclaringEntityType.FindProperty(nameof(ITenantOwned.TenantId)) is null))
+            {
+                var dependent = fk.DeclaringEntityType;
+                tables.Add(new PlannedTable(
+                    $"{dependent.ClrType.Name} via {principal.ClrType.Name}",
+                    dependent.GetTableName()!,
+                    Column(dependent, fk.Properties[0].Name),
+                    principal.GetTableName(),
+                    Column(principal, fk.PrincipalKey.Properties[0].Name),
+                    Column(principal, nameof(ITenantOwned.TenantId))));
+            }
+        }
+
+        return tables;
 
         static string Column(IEntityType entity, string property) =>
             entity.FindProperty(property)!.GetColumnName(StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema()))!;
