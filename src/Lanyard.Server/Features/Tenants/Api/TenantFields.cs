@@ -35,9 +35,13 @@ internal sealed class TenantFields
     {
         var violations = patch.Violations;
         var displayName = patch.String("displayName", nullable: false);
-        if (displayName.HasValue || (create && !violations.ByField.ContainsKey("displayName")))
+        if (displayName.HasValue)
         {
-            displayName = displayName with { State = PatchState.Value, Value = TenantRules.DisplayName(displayName.Value, violations) };
+            displayName = displayName with { Value = TenantRules.DisplayName(displayName.Value, violations) };
+        }
+        else if (create && !violations.ByField.ContainsKey("displayName"))
+        {
+            violations.Add("displayName", ViolationCodes.Required);
         }
 
         var description = patch.String("description");
