@@ -1,3 +1,4 @@
+using Lanyard.Server.Features.Applications;
 using Lanyard.Server.Features.Authorize;
 using Lanyard.Server.Features.Bootstrap;
 using Lanyard.Server.Features.Clients;
@@ -128,6 +129,8 @@ internal static class LanyardHost
         app.MapRoleApiFeature();
         app.MapPolicyApiFeature();
         app.MapTenantApiFeature();
+        app.MapApplicationApiFeature();
+        app.MapUserResourceFeature();
         app.MapDevMailbox();
         app.MapRazorPages();
         return app;

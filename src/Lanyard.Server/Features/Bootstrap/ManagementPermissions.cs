@@ -28,6 +28,7 @@ internal static class ManagementPermissions
         "user:manage-email", "user:manage-external-id", "user:manage-restricted-metadata", "user:manage-status",
         "user:import", "user:export", "user:revoke-sessions",
         "new-user-invitation-request:read", "existing-user-invitation-request:read",
+        "auth-session:delete",
         .. Workflows.Select(w => $"{w}-workflow:execute"),
     ];
 }

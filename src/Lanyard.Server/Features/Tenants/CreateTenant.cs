@@ -9,7 +9,10 @@ internal sealed record CreateTenantRequest(
     string? DisplayName,
     bool SignupEnabled = false,
     IReadOnlyList<string>? AllowedSignupEmailDomains = null,
-    string? Description = null);
+    string? Description = null,
+    string? LogoUrl = null,
+    string? PublicMetadata = null,
+    string? RestrictedMetadata = null);
 
 internal abstract record CreateTenantResult
 {
@@ -26,15 +29,9 @@ internal sealed class CreateTenant(LanyardDbContext db, TimeProvider time, ILogg
     public async Task<CreateTenantResult> ExecuteAsync(CreateTenantRequest request, CancellationToken cancellationToken)
     {
         var violations = TenantName.Validate(request.Name);
-        var displayName = request.DisplayName?.Trim();
-        if (string.IsNullOrEmpty(displayName))
-        {
-            violations.Add("displayName", ViolationCodes.Required);
-        }
-        else if (displayName.Length > 200)
-        {
-            violations.Add("displayName", ViolationCodes.TooLong, new Dictionary<string, object> { ["maxLength"] = 200 });
-        }
+        var displayName = TenantRules.DisplayName(request.DisplayName, violations);
+        var description = TenantRules.Description(request.Description, violations);
+        var logoUrl = TenantRules.ImageUrl(request.LogoUrl, violations, "logoUrl");
 
         var domains = new List<string>();
         foreach (var domain in request.AllowedSignupEmailDomains ?? [])
@@ -68,9 +65,12 @@ internal sealed class CreateTenant(LanyardDbContext db, TimeProvider time, ILogg
             Name = request.Name!.Trim(),
             NormalizedName = normalizedName,
             DisplayName = displayName!,
-            Description = request.Description,
+            Description = description,
+            LogoUrl = logoUrl,
             SignupEnabled = request.SignupEnabled,
             AllowedSignupEmailDomains = domains,
+            PublicMetadata = request.PublicMetadata,
+            RestrictedMetadata = request.RestrictedMetadata,
         };
         db.Tenants.Add(tenant);
         try

@@ -34,29 +34,16 @@ internal abstract record CreateUserResult
 /// </summary>
 internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, PolicyResolver policies, TimeProvider time, ILogger<CreateUser> logger)
 {
-    public async Task<CreateUserResult> ExecuteAsync(CreateUserRequest request, CancellationToken cancellationToken)
+    public Task<CreateUserResult> ExecuteAsync(CreateUserRequest request, CancellationToken cancellationToken) =>
+        ExecuteAsync(request, complete: null, cancellationToken);
+
+    /// <summary>
+    /// Creates the user; <paramref name="complete"/> sets further fields (already validated by the caller) on the
+    /// new user before it is inserted, so the row is written once, at version 1.
+    /// </summary>
+    public async Task<CreateUserResult> ExecuteAsync(CreateUserRequest request, Action<User>? complete, CancellationToken cancellationToken)
     {
-        var violations = new ConstraintViolations();
-        var email = request.Email?.Trim();
-        if (string.IsNullOrEmpty(email))
-        {
-            violations.Add("email", ViolationCodes.Required);
-        }
-        else if (email.Length > 200)
-        {
-            violations.Add("email", ViolationCodes.TooLong, new Dictionary<string, object> { ["maxLength"] = 200 });
-        }
-        else if (!IsEmail(email))
-        {
-            violations.Add("email", ViolationCodes.InvalidFormat);
-        }
-
-        var username = string.IsNullOrWhiteSpace(request.Username) ? null : request.Username.Trim();
-        if (username is { Length: > 200 })
-        {
-            violations.Add("username", ViolationCodes.TooLong, new Dictionary<string, object> { ["maxLength"] = 200 });
-        }
-
+        var violations = Validate(request);
         if (request.Password is { } password)
         {
             // The password policy in force for the tenant of the scope, as everywhere a password is set.
@@ -68,6 +55,8 @@ internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, Pol
             return new CreateUserResult.Invalid(violations);
         }
 
+        var email = request.Email!.Trim();
+        var username = string.IsNullOrWhiteSpace(request.Username) ? null : request.Username.Trim();
         var idp = await db.IdentityProviders.AsNoTracking()
             .Where(p => p.Type == IdentityProviderType.Wristband && p.TenantId == null)
             .FirstOrDefaultAsync(cancellationToken)
@@ -103,6 +92,7 @@ internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, Pol
             Status = request.Status,
             ActivatedAt = request.Status == UserStatus.Active ? time.GetUtcNow() : null,
         };
+        complete?.Invoke(user);
         db.Users.Add(user);
         try
         {
@@ -118,7 +108,37 @@ internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, Pol
         return new CreateUserResult.Created(user);
     }
 
-    private static bool IsEmail(string value) =>
+    /// <summary>
+    /// The rules of the create request's own fields (uniqueness and the password policy aside, which need the
+    /// database), for callers that gather every violation first.
+    /// </summary>
+    public static ConstraintViolations Validate(CreateUserRequest request)
+    {
+        var violations = new ConstraintViolations();
+        var email = request.Email?.Trim();
+        if (string.IsNullOrEmpty(email))
+        {
+            violations.Add("email", ViolationCodes.Required);
+        }
+        else if (email.Length > 200)
+        {
+            violations.Add("email", ViolationCodes.TooLong, new Dictionary<string, object> { ["maxLength"] = 200 });
+        }
+        else if (!IsEmail(email))
+        {
+            violations.Add("email", ViolationCodes.InvalidFormat);
+        }
+
+        var username = string.IsNullOrWhiteSpace(request.Username) ? null : request.Username.Trim();
+        if (username is { Length: > 200 })
+        {
+            violations.Add("username", ViolationCodes.TooLong, new Dictionary<string, object> { ["maxLength"] = 200 });
+        }
+
+        return violations;
+    }
+
+    internal static bool IsEmail(string value) =>
         MailAddress.TryCreate(value, out var address) && address.Address == value && value.Contains('.', StringComparison.Ordinal);
 }
 

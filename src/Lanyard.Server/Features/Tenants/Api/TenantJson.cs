@@ -23,31 +23,44 @@ internal static class TenantJson
         .Boolean("signupEnabled", t => t.SignupEnabled)
         .Time("creationTime", t => t.CreatedAt, sort: true);
 
-    public static JsonObject From(Application application, Tenant tenant) => new()
+    /// <summary>
+    /// The tenant's JSON. Lists leave <c>restrictedMetadata</c> out; a single tenant read by id
+    /// (<paramref name="withRestrictedMetadata"/>) shows it, as Wristband's tenant object does.
+    /// </summary>
+    public static JsonObject From(Application application, Tenant tenant, bool withRestrictedMetadata = false)
     {
-        ["id"] = tenant.Id,
-        ["applicationId"] = tenant.ApplicationId,
-        ["name"] = tenant.Name,
-        ["displayName"] = tenant.DisplayName,
-        ["description"] = tenant.Description,
-        ["logoUrl"] = tenant.LogoUrl,
-        ["status"] = WireName<TenantStatus>.Of(tenant.Status),
-        ["type"] = WireName<TenantType>.Of(tenant.Type),
-        ["signupEnabled"] = tenant.SignupEnabled,
-        ["vanityDomain"] = application.TenantHost(tenant),
-        ["publicMetadata"] = Metadata(tenant.PublicMetadata),
-        ["metadata"] = new JsonObject
+        var json = new JsonObject
+        {
+            ["id"] = tenant.Id,
+            ["applicationId"] = tenant.ApplicationId,
+            ["name"] = tenant.Name,
+            ["displayName"] = tenant.DisplayName,
+            ["description"] = tenant.Description,
+            ["logoUrl"] = tenant.LogoUrl,
+            ["status"] = WireName<TenantStatus>.Of(tenant.Status),
+            ["type"] = WireName<TenantType>.Of(tenant.Type),
+            ["signupEnabled"] = tenant.SignupEnabled,
+            ["vanityDomain"] = application.TenantHost(tenant),
+            ["publicMetadata"] = Metadata(tenant.PublicMetadata),
+        };
+        if (withRestrictedMetadata)
+        {
+            json["restrictedMetadata"] = Metadata(tenant.RestrictedMetadata);
+        }
+
+        json["metadata"] = new JsonObject
         {
             ["version"] = tenant.Version,
-            ["creationTime"] = tenant.CreatedAt,
-            ["lastModifiedTime"] = tenant.UpdatedAt,
-        },
-    };
+            ["creationTime"] = ApiTimes.Of(tenant.CreatedAt),
+            ["lastModifiedTime"] = ApiTimes.Of(tenant.UpdatedAt),
+        };
+        return json;
+    }
 
     private static string Lowercase(string value) => value.ToLowerInvariant();
 
     // Stored as JSON text by the API that writes it; a value that is not an object is not shown rather than failing the list.
-    private static JsonObject? Metadata(string? json)
+    internal static JsonObject? Metadata(string? json)
     {
         if (string.IsNullOrWhiteSpace(json))
         {
