@@ -116,7 +116,8 @@ internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, Tim
         return new CreateUserResult.Created(user);
     }
 
-    private static bool IsEmail(string value) =>
+    /// <summary>The email rule of every way a user is created (also the import).</summary>
+    internal static bool IsEmail(string value) =>
         MailAddress.TryCreate(value, out var address) && address.Address == value && value.Contains('.', StringComparison.Ordinal);
 }
 
