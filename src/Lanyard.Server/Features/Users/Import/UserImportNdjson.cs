@@ -104,15 +104,16 @@ internal static class UserImportNdjson
     /// <summary>The row of one line; null for a blank line.</summary>
     private static ImportRow? Parse(ReadOnlySequence<byte> line, long number)
     {
+        if (IsBlank(line))
+        {
+            return null;
+        }
+
         var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 4 });
         var row = new ImportRow(number);
         try
         {
-            if (!reader.Read())
-            {
-                return null; // only whitespace
-            }
-
+            reader.Read();
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 return Malformed(row, "each line must be one JSON object");
@@ -136,6 +137,22 @@ internal static class UserImportNdjson
         }
 
         return row;
+    }
+
+    private static bool IsBlank(ReadOnlySequence<byte> line)
+    {
+        foreach (var segment in line)
+        {
+            foreach (var b in segment.Span)
+            {
+                if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     private static void ReadProperty(ref Utf8JsonReader reader, ImportRow row, string name)
