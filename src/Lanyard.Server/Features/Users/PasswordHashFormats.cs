@@ -18,7 +18,7 @@ internal abstract record StoredPasswordHash
     /// <summary>Whether <paramref name="password"/> derives to this hash; the comparison takes the same time wherever the bytes differ.</summary>
     public abstract bool Matches(string password);
 
-    /// <summary><c>$pbkdf2-{sha1|sha256|sha512}$i={iterations}${salt}${hash}</c>, salt and hash in base64.</summary>
+    /// <summary><c>$pbkdf2-{sha1|sha256|sha512}$i={iterations}${salt}${hash}</c>, salt and hash in base64 (passlib's form without <c>i=</c> too).</summary>
     public sealed record Pbkdf2(HashAlgorithmName Algorithm, int Iterations, byte[] Salt, byte[] Hash) : StoredPasswordHash
     {
         public override bool Matches(string password) =>
@@ -142,8 +142,9 @@ internal static class PasswordHashFormats
 
     private static (StoredPasswordHash?, PasswordHashProblem?) ParsePbkdf2(string[] parts, HashAlgorithmName algorithm)
     {
-        if (parts.Length != 5 || !parts[2].StartsWith("i=", StringComparison.Ordinal)
-            || !int.TryParse(parts[2].AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var iterations)
+        // passlib writes the iterations without "i=".
+        var count = parts.Length == 5 && parts[2].StartsWith("i=", StringComparison.Ordinal) ? parts[2][2..] : parts.Length == 5 ? parts[2] : "";
+        if (parts.Length != 5 || !int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var iterations)
             || Base64(parts[3]) is not { } salt || Base64(parts[4]) is not { } hash)
         {
             return Format($"a PBKDF2 hash is $pbkdf2-{algorithm.Name!.ToLowerInvariant()}$i={{iterations}}${{salt}}${{hash}} with salt and hash in base64");
@@ -219,7 +220,10 @@ internal static class PasswordHashFormats
         return values;
     }
 
-    /// <summary>Standard base64, with or without padding (PHC strings leave it off).</summary>
+    /// <summary>
+    /// Standard base64, with or without padding (PHC strings leave it off); passlib's variant with <c>.</c> for
+    /// <c>+</c> is read too (a dot is not otherwise a base64 character, so nothing else changes meaning).
+    /// </summary>
     private static byte[]? Base64(string text)
     {
         if (text.Length == 0 || text.Length > 200)
@@ -227,6 +231,7 @@ internal static class PasswordHashFormats
             return null;
         }
 
+        text = text.Replace('.', '+');
         var padded = (text.Length % 4) switch
         {
             2 => text + "==",

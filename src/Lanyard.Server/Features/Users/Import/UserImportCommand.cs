@@ -80,12 +80,13 @@ internal sealed class UserImportCommand(IServiceScopeFactory scopes, TimeProvide
         }
 
         await using var report = args["report"] is { } reportPath ? new StreamWriter(reportPath) : null;
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var summary = await ImportAsync(scope.ServiceProvider.GetRequiredService<UserImporter>(), source, input, length, report, console, cancellationToken);
         var seconds = summary.Elapsed.TotalSeconds;
         await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"Imported {(path == "-" ? "standard input" : Path.GetFileName(path))} into tenant {tenant.Name}: {summary.Counts.Rows} rows, " +
             $"{summary.Counts.Created} created, {summary.Counts.Updated} updated, {summary.Counts.Unchanged} unchanged, {summary.Counts.Failed} failed " +
-            $"in {seconds:0.0} s ({summary.Counts.Rows / Math.Max(seconds, 0.001):0} rows/s)."));
+            $"in {seconds:0.0} s ({summary.Counts.Rows / Math.Max(seconds, 0.001):0} rows/s, {(Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds:0.0} s of CPU)."));
         if (summary.Counts.Aborted is { } aborted)
         {
             await console.Error.WriteLineAsync($"The import stopped early: {aborted}");
