@@ -31,9 +31,11 @@ internal abstract record StoredPasswordHash
     {
         // bcrypt reads at most 72 bytes of the password, as every implementation that made these hashes did;
         // the first successful login replaces the hash with one that reads all of it.
+        // Only the 31 hash characters are compared: the salt's last character carries two unused bits that
+        // implementations write differently, and the salt is taken from Value anyway.
         public override bool Matches(string password) =>
             CryptographicOperations.FixedTimeEquals(
-                Encoding.ASCII.GetBytes(BCrypt.Net.BCrypt.HashPassword(password, Value)), Encoding.ASCII.GetBytes(Value));
+                Encoding.ASCII.GetBytes(BCrypt.Net.BCrypt.HashPassword(password, Value)[^31..]), Encoding.ASCII.GetBytes(Value[^31..]));
     }
 
     /// <summary><c>$argon2id$v=19$m={KiB},t={passes},p={lanes}${salt}${hash}</c> (the PHC string format, base64 without padding).</summary>
