@@ -228,6 +228,22 @@ public abstract class ImportApiTests(LanyardFactory factory)
     }
 
     [Fact]
+    public async Task An_ndjson_line_longer_than_the_bound_fails_alone_and_the_next_line_is_imported()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var after = ImportKit.Email();
+        var body = $"{{\"email\":\"{ImportKit.Email()}\",\"nickname\":\"{new string('n', 3 * ImportInputStream.MaxBytesPerRow)}\"}}\n" +
+                   $"{{\"email\":\"{after}\"}}\n";
+
+        var answer = await _kit.ImportAsync(tenant.Id, body, "application/x-ndjson");
+
+        Assert.Equal(["too_long"], answer.Row(1).Codes("row"));
+        Assert.Equal("created", answer.Row(2).Status);
+        Assert.False(answer.Summary.TryGetProperty("aborted", out _));
+        Assert.Equal(1, await _kit.UserCountAsync(tenant));
+    }
+
+    [Fact]
     public async Task The_answer_streams_each_batch_as_it_commits_while_the_body_is_still_being_sent()
     {
         var tenant = await factory.CreateTenantAsync();
