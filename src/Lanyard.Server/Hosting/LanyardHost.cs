@@ -85,6 +85,7 @@ internal static class LanyardHost
         services.AddRoleApiFeature();
         services.AddPolicyApiFeature();
         services.AddTenantApiFeature();
+        services.AddUserImportExportFeature();
 
         services.AddSingleton<MatcherPolicy, HostKindPolicy>();
         services.AddRazorPages();
@@ -131,6 +132,7 @@ internal static class LanyardHost
         app.MapTenantApiFeature();
         app.MapApplicationApiFeature();
         app.MapUserResourceFeature();
+        app.MapUserImportExportFeature();
         app.MapDevMailbox();
         app.MapRazorPages();
         return app;
@@ -193,6 +195,18 @@ internal static class LanyardHost
         {
             return await app.Services.GetRequiredService<ClientCommands>()
                 .RunAsync(verbArgs, Console.Out, Console.Error, app.Lifetime.ApplicationStopping);
+        }
+
+        if (Features.Users.Import.UserImportCommand.Handles(verbArgs))
+        {
+            return await app.Services.GetRequiredService<Features.Users.Import.UserImportCommand>()
+                .RunAsync(verbArgs, Features.Users.Import.CliConsole.System, app.Lifetime.ApplicationStopping);
+        }
+
+        if (Features.Users.Export.UserExportCommand.Handles(verbArgs))
+        {
+            return await app.Services.GetRequiredService<Features.Users.Export.UserExportCommand>()
+                .RunAsync(verbArgs, Features.Users.Import.CliConsole.System, app.Lifetime.ApplicationStopping);
         }
 
         app.UseLanyard();

@@ -138,6 +138,7 @@ internal sealed class CreateUser(LanyardDbContext db, PasswordHasher hasher, Pol
         return violations;
     }
 
+    /// <summary>The email rule of every way a user is created (also the import).</summary>
     internal static bool IsEmail(string value) =>
         MailAddress.TryCreate(value, out var address) && address.Address == value && value.Contains('.', StringComparison.Ordinal);
 }

@@ -8,7 +8,9 @@ namespace Lanyard.Server.Features.Users;
 /// <summary>
 /// PBKDF2-HMAC-SHA256 at OWASP's current work factor (600,000 iterations), in a self-describing
 /// format <c>$pbkdf2-sha256$i={iterations}${salt}${hash}</c> so the work factor can rise later and old
-/// hashes are recognised for rehash on the next successful login.
+/// hashes are recognised for rehash on the next successful login. Hashes imported from other systems
+/// (see <see cref="PasswordHashFormats"/>) verify too and are replaced by this format at the first
+/// successful login.
 /// </summary>
 internal sealed class PasswordHasher(ServerSettings settings)
 {
@@ -31,37 +33,28 @@ internal sealed class PasswordHasher(ServerSettings settings)
             $"${Scheme}$i={settings.PasswordHashIterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
     }
 
+    /// <summary>
+    /// Checks a password against a stored hash in any format of <see cref="PasswordHashFormats"/>. A hash in
+    /// another format than Lanyard's own (an imported one) or at a lower work factor verifies with
+    /// <see cref="PasswordVerification.SucceededRehashNeeded"/>, so the caller stores a fresh hash of the
+    /// password it now knows. A malformed hash or one whose cost exceeds the bounds never verifies.
+    /// </summary>
     public PasswordVerification Verify(string password, string? stored)
     {
-        var parts = stored?.Split('$');
-        if (parts is not { Length: 5 } || parts[1] != Scheme || !parts[2].StartsWith("i=", StringComparison.Ordinal)
-            || !int.TryParse(parts[2].AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var iterations))
+        var hash = PasswordHashFormats.TryParse(stored);
+        if (hash is null || !hash.Matches(password))
         {
             return PasswordVerification.Failed;
         }
 
-        byte[] salt, expected;
-        try
-        {
-            salt = Convert.FromBase64String(parts[3]);
-            expected = Convert.FromBase64String(parts[4]);
-        }
-        catch (FormatException)
-        {
-            return PasswordVerification.Failed;
-        }
-
-        var actual = Derive(password, salt, iterations, expected.Length);
-        if (!CryptographicOperations.FixedTimeEquals(actual, expected))
-        {
-            return PasswordVerification.Failed;
-        }
-
-        return iterations < settings.PasswordHashIterations ? PasswordVerification.SucceededRehashNeeded : PasswordVerification.Succeeded;
+        return hash is StoredPasswordHash.Pbkdf2 { Iterations: var iterations } own
+               && own.Algorithm == HashAlgorithmName.SHA256 && iterations >= settings.PasswordHashIterations
+            ? PasswordVerification.Succeeded
+            : PasswordVerification.SucceededRehashNeeded;
     }
 
-    private static byte[] Derive(string password, byte[] salt, int iterations, int length = HashBytes) =>
-        Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, length);
+    private static byte[] Derive(string password, byte[] salt, int iterations) =>
+        Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
 }
 
 internal enum PasswordVerification
