@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Lanyard.Server.Features.Tenants;
 using Lanyard.Server.Features.Users;
 using Lanyard.Server.Persistence;
@@ -57,5 +58,33 @@ internal static class ApiScope
 
         scope.Enter(http.RequiredApplication().Id, tenant.Id);
         return await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
+    }
+}
+
+/// <summary>Narrows a query across tenants to the tenants a caller's grant reaches.</summary>
+internal static class TenantReachQueries
+{
+    public static IQueryable<T> WithinReach<T>(this IQueryable<T> source, TenantReach reach, Expression<Func<T, string>> tenantIdOf)
+    {
+        if (reach.IsUnbounded)
+        {
+            return source;
+        }
+
+        var included = reach.Included.ToList();
+        var excluded = reach.Excluded.ToList();
+        Expression<Func<string, bool>> keep = reach.Everywhere
+            ? id => !excluded.Contains(id) || included.Contains(id)
+            : id => included.Contains(id);
+
+        // keep(tenantIdOf(row)), spliced into one expression tree that EF can translate.
+        var row = tenantIdOf.Parameters[0];
+        var body = new ParameterSwap(keep.Parameters[0], tenantIdOf.Body).Visit(keep.Body);
+        return source.Where(Expression.Lambda<Func<T, bool>>(body, row));
+    }
+
+    private sealed class ParameterSwap(ParameterExpression from, Expression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
     }
 }

@@ -40,16 +40,8 @@ internal static class TenantListEndpoint
         // db.Tenants is already limited to this application by the named query filter.
         var tenants = db.Tenants.AsNoTracking();
         var caller = http.RequiredCaller();
-        var reach = http.CallerReach();
-        if (!reach.IsUnbounded)
-        {
-            // Only tenants the caller's grant of tenant:read reaches: a list, an exclusion list, or its own.
-            var included = reach.Included.ToList();
-            var excluded = reach.Excluded.ToList();
-            tenants = reach.Everywhere
-                ? tenants.Where(t => !excluded.Contains(t.Id) || included.Contains(t.Id))
-                : tenants.Where(t => included.Contains(t.Id));
-        }
+        // Only tenants the caller's grant of tenant:read reaches: all, a list, all but a list, or its own.
+        tenants = tenants.WithinReach(http.CallerReach(), t => t.Id);
 
         var page = await ApiList.PageAsync(tenants, request, TenantJson.Attributes, t => TenantJson.From(application, t), cancellationToken);
         Log.TenantsListed(logger, application.Id, caller.SubjectId, page.ItemsPerPage, page.TotalResults);

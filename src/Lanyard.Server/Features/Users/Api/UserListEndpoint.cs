@@ -57,10 +57,7 @@ internal static class UserListEndpoint
     private static async Task<IResult> ListTenantUsersAsync(
         string tenantId, HttpContext http, LanyardDbContext db, TenantContext scope, CancellationToken cancellationToken)
     {
-        var application = http.RequiredApplication();
-        var caller = http.RequiredCaller();
-        if ((caller.TenantId is { } own && !string.Equals(own, tenantId, StringComparison.Ordinal))
-            || !await db.Tenants.AnyAsync(t => t.Id == tenantId, cancellationToken))
+        if (await ApiScope.EnterTenantAsync(http, db, scope, tenantId, cancellationToken) is null)
         {
             return ApiErrors.Base(StatusCodes.Status404NotFound, "tenant_not_found", "The tenant does not exist.");
         }
@@ -69,11 +66,6 @@ internal static class UserListEndpoint
         if (request is null)
         {
             return error!.ToResult();
-        }
-
-        if (caller.TenantId is null)
-        {
-            scope.Enter(application.Id, tenantId);
         }
 
         return TypedResults.Ok(await Page(db.Users, request, cancellationToken));
@@ -94,9 +86,14 @@ internal static class UserListEndpoint
             return error!.ToResult();
         }
 
-        // A client reads across the application's tenants; a user token's scope is already its own tenant,
-        // and the tenant filter stays on for it.
-        var users = http.RequiredCaller().TenantId is null ? db.Users.IgnoreQueryFilters([QueryFilters.Tenant]) : db.Users;
+        // A client reads across the tenants its grant of user:read reaches; a user token's scope is already its
+        // own tenant, and the tenant filter stays on for it.
+        var users = db.Users.AsQueryable();
+        if (http.RequiredCaller().TenantId is null)
+        {
+            users = users.IgnoreQueryFilters([QueryFilters.Tenant]).WithinReach(http.CallerReach(), u => u.TenantId);
+        }
+
         return TypedResults.Ok(await Page(users, request, cancellationToken));
     }
 

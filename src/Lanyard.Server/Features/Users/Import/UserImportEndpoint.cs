@@ -1,10 +1,8 @@
 using Lanyard.Server.Common;
 using Lanyard.Server.Features.ApiAuthorization;
-using Lanyard.Server.Features.Tenants;
 using Lanyard.Server.Persistence;
 using Lanyard.Server.Tenancy;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 
 namespace Lanyard.Server.Features.Users.Import;
@@ -34,8 +32,7 @@ internal static class UserImportEndpoint
         var logger = loggers.CreateLogger(typeof(UserImportEndpoint));
         var application = http.RequiredApplication();
         var caller = http.RequiredCaller();
-        if ((caller.TenantId is { } own && !string.Equals(own, tenantId, StringComparison.Ordinal))
-            || !await db.Tenants.AnyAsync(t => t.Id == tenantId && t.Status != TenantStatus.DeleteInProgress, cancellationToken))
+        if (await ApiScope.EnterTenantAsync(http, db, scope, tenantId, cancellationToken) is null)
         {
             return ApiErrors.Base(StatusCodes.Status404NotFound, "tenant_not_found", "The tenant does not exist.");
         }
@@ -45,11 +42,6 @@ internal static class UserImportEndpoint
         {
             return ApiErrors.Base(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
                 $"Send the users as {ImportSource.CsvMediaType} or {ImportSource.NdjsonMediaType}.");
-        }
-
-        if (caller.TenantId is null)
-        {
-            scope.Enter(application.Id, tenantId);
         }
 
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
