@@ -84,6 +84,7 @@ internal static class LanyardHost
         services.AddRoleApiFeature();
         services.AddPolicyApiFeature();
         services.AddTenantApiFeature();
+        services.AddClientApiFeature();
 
         services.AddSingleton<MatcherPolicy, HostKindPolicy>();
         services.AddRazorPages();
@@ -128,6 +129,7 @@ internal static class LanyardHost
         app.MapRoleApiFeature();
         app.MapPolicyApiFeature();
         app.MapTenantApiFeature();
+        app.MapClientApiFeature();
         app.MapDevMailbox();
         app.MapRazorPages();
         return app;
