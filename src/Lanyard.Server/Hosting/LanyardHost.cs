@@ -85,6 +85,7 @@ internal static class LanyardHost
         services.AddPolicyApiFeature();
         services.AddTenantApiFeature();
         services.AddClientApiFeature();
+        services.AddApiDocument();
 
         services.AddSingleton<MatcherPolicy, HostKindPolicy>();
         services.AddRazorPages();
@@ -130,6 +131,8 @@ internal static class LanyardHost
         app.MapPolicyApiFeature();
         app.MapTenantApiFeature();
         app.MapClientApiFeature();
+        app.MapTokenClaimsApi();
+        app.MapApiDocument();
         app.MapDevMailbox();
         app.MapRazorPages();
         return app;
