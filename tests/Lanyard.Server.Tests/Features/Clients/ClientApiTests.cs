@@ -60,7 +60,6 @@ public abstract class ClientApiTests(LanyardFactory factory)
         });
         Assert.Equal(["AUTHORIZATION_CODE"], Strings(backend, "grantTypes"));
         Assert.True(backend.GetProperty("refreshTokenRotation").GetBoolean());
-        Assert.Equal($"/api/v1/clients/{RbacKit.Id(backend)}", "/api/v1/clients/" + RbacKit.Id(backend));
 
         // A client made by the API can sign a user in at once.
         var tenant = await factory.CreateTenantAsync();
@@ -252,7 +251,7 @@ public abstract class ClientApiTests(LanyardFactory factory)
     [Fact]
     public async Task Only_a_caller_reaching_the_whole_application_manages_clients()
     {
-        var (inside, outside) = (await factory.CreateTenantAsync(), await factory.CreateTenantAsync());
+        var inside = await factory.CreateTenantAsync();
         var existing = RbacKit.Id(await CreateAsync(new { type = "MACHINE_TO_MACHINE", name = "Target" }));
         var anonymous = _kit.Roles.Bearer(null);
         var forged = _kit.Roles.Bearer("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
@@ -283,7 +282,6 @@ public abstract class ClientApiTests(LanyardFactory factory)
         var target = await _kit.ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"/api/v1/clients/{existing}");
         Assert.Equal("Target", target.GetProperty("name").GetString());
         Assert.Equal(1, target.GetProperty("metadata").GetProperty("version").GetInt64());
-        Assert.NotNull(outside);
     }
 
     private async Task<JsonElement> CreateAsync(object body, HttpClient? api = null)
