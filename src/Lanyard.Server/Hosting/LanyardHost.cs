@@ -86,6 +86,8 @@ internal static class LanyardHost
         services.AddPolicyApiFeature();
         services.AddTenantApiFeature();
         services.AddUserImportExportFeature();
+        services.AddClientApiFeature();
+        services.AddApiDocument();
 
         services.AddSingleton<MatcherPolicy, HostKindPolicy>();
         services.AddRazorPages();
@@ -133,6 +135,9 @@ internal static class LanyardHost
         app.MapApplicationApiFeature();
         app.MapUserResourceFeature();
         app.MapUserImportExportFeature();
+        app.MapClientApiFeature();
+        app.MapTokenClaimsApi();
+        app.MapApiDocument();
         app.MapDevMailbox();
         app.MapRazorPages();
         return app;

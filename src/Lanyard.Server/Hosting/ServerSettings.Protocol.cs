@@ -20,6 +20,9 @@ internal sealed record ProtocolSettings
     public required int AddressAttemptLimit { get; init; }
     public required TimeSpan AddressAttemptWindow { get; init; }
 
+    /// <summary>How long a client's previous secret keeps working after <c>rotate-secret</c> (0: it stops at once).</summary>
+    public TimeSpan ClientSecretGracePeriod { get; init; } = TimeSpan.FromDays(1);
+
     public required TimeSpan SigningKeyRotationPeriod { get; init; }
     public required TimeSpan SigningKeyPrepublication { get; init; }
 
@@ -49,5 +52,6 @@ internal sealed partial record ServerSettings
         AddressAttemptWindow = reader.Seconds("Throttling:AddressWindowSeconds", 5 * Minute, 10, Day),
         SigningKeyRotationPeriod = reader.Seconds("SigningKeys:RotationPeriodSeconds", 90 * Day, Day, 3 * 365 * Day),
         SigningKeyPrepublication = reader.Seconds("SigningKeys:PrepublicationSeconds", Day, 0, 30 * Day),
+        ClientSecretGracePeriod = reader.Seconds("Clients:SecretRotationGraceSeconds", Day, 0, 30 * Day),
     };
 }

@@ -8,6 +8,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Lanyard.Server.Features.ApiAuthorization;
 
+/// <summary>Endpoint metadata naming the permission an endpoint requires (read by the API reference).</summary>
+internal sealed record RequiredPermission(string Permission);
+
 /// <summary>One permission the caller holds through a role or permission group, and that holder's boundary (null: natural).</summary>
 internal sealed record PermissionGrant(string Permission, PermissionBoundary? Boundary);
 
@@ -111,7 +114,7 @@ internal static class ApiAuthorizationFilter
     private const string PermissionKey = "lanyard.api_permission";
 
     public static RouteHandlerBuilder RequirePermission(this RouteHandlerBuilder builder, string permission) =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.WithMetadata(new RequiredPermission(permission)).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var caller = await AuthenticateAsync(http);

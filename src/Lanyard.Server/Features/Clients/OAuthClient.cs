@@ -27,6 +27,14 @@ internal sealed class OAuthClient : IApplicationOwned, IVersioned
     /// <summary>Keyed hash of the secret (see <see cref="ClientSecretHasher"/>); null for public clients.</summary>
     public string? SecretHash { get; set; }
 
+    /// <summary>
+    /// The hash of the secret a rotation replaced, still accepted until <see cref="PreviousSecretExpiresAt"/>
+    /// so that a deployment can roll the new secret out without downtime (see <see cref="OAuthClientSecrets"/>).
+    /// </summary>
+    public string? PreviousSecretHash { get; set; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; set; }
+
     /// <summary>Null means the default for the client type (on for SPA, off otherwise).</summary>
     public bool? RefreshTokenRotation { get; set; }
 

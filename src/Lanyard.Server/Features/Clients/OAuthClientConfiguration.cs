@@ -17,6 +17,7 @@ internal sealed class OAuthClientConfiguration : IEntityTypeConfiguration<OAuthC
         builder.Property(c => c.Type).HasWireNames();
         builder.Property(c => c.LoginUrl).HasMaxLength(2000);
         builder.Property(c => c.SecretHash).HasMaxLength(128);
+        builder.Property(c => c.PreviousSecretHash).HasMaxLength(128);
         builder.Ignore(c => c.IsConfidential);
         builder.Property(c => c.Version).IsConcurrencyToken();
     }

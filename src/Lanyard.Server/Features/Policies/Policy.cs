@@ -67,4 +67,7 @@ internal enum PolicyKind
     NewUserInvitationWorkflow,
     ExistingUserInvitationWorkflow,
     LoginWorkflow,
+
+    /// <summary>The application's custom token claims (application-wide only; see Features/Tokens/CustomClaims.cs).</summary>
+    TokenClaims,
 }

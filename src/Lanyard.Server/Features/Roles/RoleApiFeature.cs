@@ -9,6 +9,11 @@ internal static class RoleApiFeature
     {
         RoleEndpoints.Map(routes);
         RoleAssignmentEndpoints.Map(routes);
+        RoleUpdateEndpoints.Map(routes);
+        RoleListEndpoints.Map(routes);
+        UserRoleEndpoints.Map(routes);
+        PermissionGroupEndpoints.Map(routes);
+        PermissionBoundaryEndpoints.Map(routes);
         return routes;
     }
 }

@@ -58,7 +58,7 @@ internal static class RoleAssignmentEndpoints
             return ApiErrors.Violations(ConstraintViolations.Single("roleIds", ViolationCodes.InvalidValue));
         }
 
-        if (!RbacApi.MayGrant(caller, await RbacApi.PermissionsOfRolesAsync(db, ids, cancellationToken)))
+        if (!RbacApi.MayGrant(caller, await RbacApi.GrantsOfRolesAsync(db, ids, cancellationToken), user.TenantId))
         {
             Log.EscalationRefused(logger, caller.SubjectId, caller.TenantId ?? "");
             return RbacApi.Forbidden("The caller may not assign or remove roles with permissions it does not hold.");

@@ -148,6 +148,7 @@ internal static class RoleEndpoints
         await db.UserRoles.IgnoreQueryFilters([QueryFilters.Tenant]).Where(ur => ur.RoleId == role.Id).ExecuteDeleteAsync(cancellationToken);
         await db.ClientRoles.Where(cr => cr.RoleId == role.Id).ExecuteDeleteAsync(cancellationToken);
         await db.RolePermissions.Where(rp => rp.RoleId == role.Id).ExecuteDeleteAsync(cancellationToken);
+        await db.RolePermissionGroups.Where(rg => rg.RoleId == role.Id).ExecuteDeleteAsync(cancellationToken);
         await db.Roles.IgnoreQueryFilters([QueryFilters.Tenant]).Where(r => r.Id == role.Id).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
@@ -183,7 +184,8 @@ internal static class RoleEndpoints
             return ApiErrors.Violations(ConstraintViolations.Single("permissionIds", ViolationCodes.InvalidValue));
         }
 
-        if (!RbacApi.MayGrant(caller, permissions.Select(p => p.Value)))
+        var boundary = await RbacApi.BoundaryAsync(db, role.PermissionBoundaryId, cancellationToken);
+        if (!RbacApi.MayGrant(caller, permissions.Select(p => new PermissionGrant(p.Value, boundary)), role.TenantId))
         {
             Log.EscalationRefused(logger, caller.SubjectId, caller.TenantId ?? "");
             return RbacApi.Forbidden("The caller may not grant permissions it does not hold.");

@@ -6,7 +6,10 @@ namespace Lanyard.Server.Features.Roles;
 /// <summary>Wristband's <c>metadata</c> block of a role.</summary>
 internal sealed record RbacMetadata(long Version, DateTimeOffset CreationTime, DateTimeOffset LastModifiedTime);
 
-/// <summary>A role as the API shows it. <c>tenantId</c> only on tenant roles; <c>ownerId</c> is the tenant's or the application's id.</summary>
+/// <summary>
+/// A role as the API shows it. <c>tenantId</c> only on tenant roles; <c>ownerId</c> is the tenant's or the
+/// application's id; <c>permissionBoundaryId</c> null means the holder's natural reach.
+/// </summary>
 internal sealed record RoleJson(
     string Id,
     string ApplicationId,
@@ -17,11 +20,12 @@ internal sealed record RoleJson(
     string Type,
     string OwnerType,
     string OwnerId,
+    string? PermissionBoundaryId,
     RbacMetadata Metadata)
 {
     public static RoleJson From(Role role) => new(
         role.Id, role.ApplicationId, role.TenantId, role.Name, role.DisplayName, role.Description, WireName<RbacType>.Of(role.Type),
-        role.TenantId is null ? RoleOwner.Application : RoleOwner.Tenant, role.TenantId ?? role.ApplicationId,
+        role.TenantId is null ? RoleOwner.Application : RoleOwner.Tenant, role.TenantId ?? role.ApplicationId, role.PermissionBoundaryId,
         new RbacMetadata(role.Version, role.CreatedAt, role.UpdatedAt));
 }
 
@@ -124,6 +128,20 @@ internal static class RbacRules
         }
 
         return [.. ids.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Wristband's optional <c>ownerType</c>/<c>ownerId</c> of application-level objects: when given, they must name this application.</summary>
+    public static void CheckApplicationOwner(string? ownerType, string? ownerId, string applicationId, ConstraintViolations violations)
+    {
+        if (ownerType is not null && ownerType != RoleOwner.Application)
+        {
+            violations.Add("ownerType", ViolationCodes.InvalidValue);
+        }
+
+        if (ownerId is not null && !string.Equals(ownerId, applicationId, StringComparison.Ordinal))
+        {
+            violations.Add("ownerId", ViolationCodes.InvalidValue);
+        }
     }
 
     private static Dictionary<string, object> MaxLength(int value) => new() { ["maxLength"] = value };

@@ -20,7 +20,7 @@ internal abstract record ClientAuthentication
 /// <c>client_secret_post</c> (for standards clients), or a bare <c>client_id</c> for public clients.
 /// Confidential clients must always prove their secret; one request may use only one method.
 /// </summary>
-internal sealed class ClientAuthenticator(LanyardDbContext db, ClientSecretHasher hasher, Login.LoginThrottle throttle)
+internal sealed class ClientAuthenticator(LanyardDbContext db, ClientSecretHasher hasher, Login.LoginThrottle throttle, TimeProvider time)
 {
     public async Task<ClientAuthentication> AuthenticateAsync(HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
     {
@@ -71,7 +71,7 @@ internal sealed class ClientAuthenticator(LanyardDbContext db, ClientSecretHashe
             // Secrets are 256-bit: a correct one is never a lucky guess, so success costs no throttle lookup
             // on this hot path. Failures are counted per (client, address) and answered 429 beyond the limit
             // (checklist item 35), so a caller trying at volume is slowed and a legitimate client elsewhere is not.
-            if (secret is null || !hasher.Verify(secret, client.SecretHash))
+            if (secret is null || !hasher.Accepts(client, secret, time.GetUtcNow()))
             {
                 var address = request.HttpContext.Connection.RemoteIpAddress?.ToString();
                 var throttled = await throttle.CountClientFailureAsync(client.Id, address, cancellationToken);

@@ -40,6 +40,7 @@ internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, 
         var scopes = Scopes.Parse(scope);
         // Read in the user's tenant scope, which GrantSubject entered before any token is issued.
         var roles = scopes.Contains(Scopes.Roles) ? await AssignedRoles.OfUserAsync(db, user.Id, cancellationToken) : null;
+        var customClaims = await CustomClaims.LoadAsync(db, cancellationToken);
 
         var access = Handler.CreateToken(Json(w =>
         {
@@ -52,6 +53,7 @@ internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, 
             w.WriteString("client_id", client.Id);
             w.WriteString("scope", scope);
             UserClaims.WriteRoles(w, roles);
+            UserClaims.WriteCustomClaims(w, user, customClaims);
             w.WriteNumber("auth_time", grant.AuthTime.ToUnixTimeSeconds());
             WriteArray(w, "amr", grant.Amr);
             w.WriteString("sub_kind", "user");
@@ -90,6 +92,7 @@ internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, 
 
                 UserClaims.Write(w, user, scopes);
                 UserClaims.WriteRoles(w, roles);
+                UserClaims.WriteCustomClaims(w, user, customClaims);
             }), keySet.Signing);
         }
 

@@ -62,6 +62,21 @@ internal static class UserClaims
         w.WriteEndArray();
     }
 
+    /// <summary>
+    /// The <c>custom_claims</c> object, the same in tokens and userinfo, whatever the scope (Wristband sends custom
+    /// claims always). Nothing when the application maps no claim.
+    /// </summary>
+    public static void WriteCustomClaims(Utf8JsonWriter w, User user, IReadOnlyList<CustomClaimMapping> mappings)
+    {
+        if (mappings.Count == 0)
+        {
+            return;
+        }
+
+        w.WritePropertyName("custom_claims");
+        CustomClaims.Values(user, mappings).WriteTo(w);
+    }
+
     private static void WriteIfSet(Utf8JsonWriter w, string name, string? value)
     {
         if (value is not null)

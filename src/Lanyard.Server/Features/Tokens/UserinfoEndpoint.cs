@@ -70,6 +70,7 @@ internal static class UserinfoEndpoint
         }
 
         var scopes = Scopes.Parse(claims.Claim("scope"));
+        var customClaims = await CustomClaims.LoadAsync(db, cancellationToken);
         http.Response.ContentType = "application/json;charset=UTF-8";
         await using var json = new Utf8JsonWriter(http.Response.BodyWriter);
         json.WriteStartObject();
@@ -82,6 +83,8 @@ internal static class UserinfoEndpoint
         {
             UserClaims.WriteRoles(json, await Roles.AssignedRoles.OfUserAsync(db, user.Id, cancellationToken));
         }
+
+        UserClaims.WriteCustomClaims(json, user, customClaims);
 
         json.WriteEndObject();
         await json.FlushAsync(cancellationToken);

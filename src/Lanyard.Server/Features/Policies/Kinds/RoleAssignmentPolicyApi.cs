@@ -54,7 +54,7 @@ internal sealed class RoleAssignmentPolicyApi : PolicyKindApi<RoleAssignmentPoli
 
         // Whoever sets the default roles grants them to every future signup: no more than the caller holds itself.
         if (fields.Violations.IsEmpty && named.Count > 0
-            && !RbacApi.MayGrant(http.RequiredCaller(), await RbacApi.PermissionsOfRolesAsync(db, named, cancellationToken)))
+            && !RbacApi.MayGrant(http.RequiredCaller(), await RbacApi.GrantsOfRolesAsync(db, named, cancellationToken), db.Tenant.TenantId))
         {
             return RbacApi.Forbidden("The caller may not make roles with permissions it does not hold default roles.");
         }

@@ -144,6 +144,15 @@ namespace Lanyard.Server.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(100)")
                         .HasColumnName("name");
 
+                    b.Property<DateTimeOffset?>("PreviousSecretExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("previous_secret_expires_at");
+
+                    b.Property<string>("PreviousSecretHash")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("previous_secret_hash");
+
                     b.PrimitiveCollection<List<string>>("RedirectUris")
                         .IsRequired()
                         .HasColumnType("text[]")

@@ -138,6 +138,15 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<long?>("PreviousSecretExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("previous_secret_expires_at");
+
+                    b.Property<string>("PreviousSecretHash")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_secret_hash");
+
                     b.PrimitiveCollection<string>("RedirectUris")
                         .IsRequired()
                         .HasColumnType("TEXT")
