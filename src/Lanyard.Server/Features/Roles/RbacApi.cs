@@ -82,7 +82,7 @@ internal static class RbacApi
     public static async Task<Dictionary<string, List<PermissionGrant>>> GrantsByRoleAsync(
         LanyardDbContext db, IReadOnlyCollection<string> roleIds, CancellationToken cancellationToken)
     {
-        var ids = roleIds.ToList();
+        var ids = roleIds.Distinct(StringComparer.Ordinal).ToList();
         var direct = await db.Roles.IgnoreQueryFilters([QueryFilters.Tenant]).Where(r => ids.Contains(r.Id))
             .Join(db.RolePermissions, r => r.Id, rp => rp.RoleId, (r, rp) => new { RoleId = r.Id, r.PermissionBoundaryId, rp.PermissionId })
             .Join(db.Permissions, x => x.PermissionId, p => p.Id, (x, p) => new { x.RoleId, x.PermissionBoundaryId, p.Value })
