@@ -261,7 +261,14 @@ measure() {
   } >"$dir/curl.cfg"
   log "$PROVIDER/$label: $WARMUP + $REQUESTS requests: GET ...tenants?$shown"
   curl -sS --config "$dir/curl.cfg" -w '%{http_code} %{time_total}\n' >"$dir/times.txt" 2>"$dir/curl.err" \
-    || { cat "$dir/curl.err" >&2; die "$PROVIDER/$label: curl failed"; }
+    || {
+      tail -n 5 "$dir/curl.err" >&2
+      if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        tail -n 30 "$SRV_DIR/server.log" >&2
+        die "$PROVIDER/$label: the server exited during the run (its log is above)"
+      fi
+      die "$PROVIDER/$label: curl failed"
+    }
   local row
   row=$(python3 - "$dir" "$WARMUP" "$REQUESTS" "$min_total" "$PROVIDER" "$label" "$shown" <<'PY'
 import json, math, sys
