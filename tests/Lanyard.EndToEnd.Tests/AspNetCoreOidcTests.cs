@@ -36,9 +36,23 @@ public sealed class AspNetCoreOidcTests(SqliteBrowserRig rig) : IClassFixture<Sq
     private async Task WalkThroughAsync(string origin)
     {
         await using var context = await rig.Browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
-        context.SetDefaultTimeout(15_000);
+        // Generous: on two cores right after the server tests, the first backchannel discovery and the first
+        // page of each host are cold (JIT, TLS); a wait that runs out reports where the browser was.
+        context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
+        try
+        {
+            await SignInAndOutAsync(page, origin);
+        }
+        catch (Exception e) when (e is PlaywrightException or TimeoutException)
+        {
+            var text = await page.Locator("body").InnerTextAsync(new() { Timeout = 2_000 }).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : "(no body)", TaskScheduler.Default);
+            throw new TimeoutException($"{e.Message}{Environment.NewLine}Browser at {page.Url}: {text[..Math.Min(text.Length, 400)]}", e);
+        }
+    }
 
+    private async Task SignInAndOutAsync(IPage page, string origin)
+    {
         // Sign in: the issuer's authorize asks for the organization, then the tenant's login page.
         await page.GotoAsync($"{origin}/login");
         await page.WaitForURLAsync(url => url.StartsWith($"https://{rig.Lanyard.VanityDomain}/login", StringComparison.Ordinal));
