@@ -23,6 +23,12 @@ internal sealed record ProtocolSettings
     /// <summary>How long a client's previous secret keeps working after <c>rotate-secret</c> (0: it stops at once).</summary>
     public TimeSpan ClientSecretGracePeriod { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// How long this node keeps applications and OAuth clients it has read (0: not at all). A change made through
+    /// another node shows here within this time; one made through this node shows at once (ADR 0009).
+    /// </summary>
+    public TimeSpan HotRowCacheLifetime { get; init; } = TimeSpan.FromSeconds(5);
+
     public required TimeSpan SigningKeyRotationPeriod { get; init; }
     public required TimeSpan SigningKeyPrepublication { get; init; }
 
@@ -53,5 +59,6 @@ internal sealed partial record ServerSettings
         SigningKeyRotationPeriod = reader.Seconds("SigningKeys:RotationPeriodSeconds", 90 * Day, Day, 3 * 365 * Day),
         SigningKeyPrepublication = reader.Seconds("SigningKeys:PrepublicationSeconds", Day, 0, 30 * Day),
         ClientSecretGracePeriod = reader.Seconds("Clients:SecretRotationGraceSeconds", Day, 0, 30 * Day),
+        HotRowCacheLifetime = reader.Seconds("Caching:HotRowLifetimeSeconds", 5, 0, 5 * Minute),
     };
 }

@@ -13,7 +13,11 @@ internal static class DatabaseSetup
         services.AddSingleton<VersionStampInterceptor>();
         services.AddSingleton<Features.Email.OutboxSignal>();
         services.AddSingleton<Features.Email.OutboxCommitInterceptor>();
+        services.AddSingleton<Tenancy.ApplicationDirectory>();
+        services.AddSingleton<Features.Clients.ClientDirectory>();
+        services.AddSingleton<HotRowInvalidation>();
 
+        // Options are built once per process (singleton), not once per request: everything they read is a singleton.
         // Both provider contexts are registered; the one the settings name is handed out as
         // LanyardDbContext. Settings are read when the first context is built, after configuration is final.
         services.AddDbContext<SqliteLanyardDbContext>((sp, options) =>
@@ -26,10 +30,10 @@ internal static class DatabaseSetup
             }
 
             Configure(sp, options.UseSqlite(settings.ConnectionString, sqlite => sqlite.MigrationsHistoryTable(HistoryTable)));
-        });
+        }, optionsLifetime: ServiceLifetime.Singleton);
         services.AddDbContext<PostgresLanyardDbContext>((sp, options) =>
             Configure(sp, options.UseNpgsql(sp.GetRequiredService<ServerSettings>().ConnectionString, npgsql =>
-                npgsql.MigrationsHistoryTable(HistoryTable))));
+                npgsql.MigrationsHistoryTable(HistoryTable))), optionsLifetime: ServiceLifetime.Singleton);
         services.AddScoped<LanyardDbContext>(sp => sp.GetRequiredService<ServerSettings>().DatabaseProvider == DatabaseProvider.Sqlite
             ? sp.GetRequiredService<SqliteLanyardDbContext>()
             : sp.GetRequiredService<PostgresLanyardDbContext>());
@@ -43,5 +47,6 @@ internal static class DatabaseSetup
             .AddInterceptors(
                 services.GetRequiredService<TenantStampInterceptor>(),
                 services.GetRequiredService<VersionStampInterceptor>(),
-                services.GetRequiredService<Features.Email.OutboxCommitInterceptor>());
+                services.GetRequiredService<Features.Email.OutboxCommitInterceptor>(),
+                services.GetRequiredService<HotRowInvalidation>());
 }

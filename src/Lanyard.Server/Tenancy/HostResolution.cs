@@ -24,7 +24,7 @@ internal abstract record HostResolution
 /// <c>{tenant}-{domain}</c> or <c>{tenant}.{domain}</c> by the application's style, or a verified
 /// tenant custom domain. Anything else is unknown, and unknown hosts get a plain 404.
 /// </summary>
-internal sealed class HostResolver(LanyardDbContext db, TenantContext scope)
+internal sealed class HostResolver(LanyardDbContext db, TenantContext scope, ApplicationDirectory directory)
 {
     public async Task<HostResolution> ResolveAsync(string rawHost, CancellationToken cancellationToken)
     {
@@ -35,12 +35,12 @@ internal sealed class HostResolver(LanyardDbContext db, TenantContext scope)
 
         var host = Normalize.Host(rawHost);
 
-        var applications = await db.Applications.AsNoTracking().ToListAsync(cancellationToken);
-        var application = applications.Find(a => a.VanityHost == host);
+        var applications = await directory.AllAsync(db, cancellationToken);
+        var application = applications.FirstOrDefault(a => a.VanityHost == host);
         if (application is not null)
         {
             scope.Enter(application.Id);
-            return new HostResolution.ApplicationHost(application);
+            return new HostResolution.ApplicationHost(application.Copy());
         }
 
         foreach (var candidate in applications)
@@ -66,7 +66,7 @@ internal sealed class HostResolver(LanyardDbContext db, TenantContext scope)
             }
 
             scope.Enter(candidate.Id, tenant.Id);
-            return new HostResolution.TenantHost(candidate, tenant);
+            return new HostResolution.TenantHost(candidate.Copy(), tenant);
         }
 
         // Custom domains span applications, so this lookup deliberately sets the application filter aside
@@ -75,11 +75,11 @@ internal sealed class HostResolver(LanyardDbContext db, TenantContext scope)
             .FirstOrDefaultAsync(t => t.CustomDomain == host && t.CustomDomainVerified, cancellationToken);
         if (byCustomDomain is not null && byCustomDomain.Status != TenantStatus.DeleteInProgress)
         {
-            var owner = applications.Find(a => a.Id == byCustomDomain.ApplicationId);
+            var owner = applications.FirstOrDefault(a => a.Id == byCustomDomain.ApplicationId);
             if (owner is not null)
             {
                 scope.Enter(owner.Id, byCustomDomain.Id);
-                return new HostResolution.TenantHost(owner, byCustomDomain);
+                return new HostResolution.TenantHost(owner.Copy(), byCustomDomain);
             }
         }
 

@@ -37,6 +37,14 @@ internal sealed class Application : IVersioned
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public long Version { get; set; }
+
+    /// <summary>A copy for one request, so nothing a request does can change the cached row (<see cref="Tenancy.ApplicationDirectory"/>).</summary>
+    public Application Copy()
+    {
+        var copy = (Application)MemberwiseClone();
+        copy.LogoutUrls = [.. LogoutUrls];
+        return copy;
+    }
 }
 
 /// <summary>How tenant hosts are formed from the application's vanity domain.</summary>

@@ -65,7 +65,9 @@ internal static class ApplicationEndpoints
             return error!;
         }
 
-        var application = http.RequiredApplication();
+        // Read afresh, not from the request's (possibly cached) copy: the version checked on save must be the stored one.
+        var resolvedId = http.RequiredApplication().Id;
+        var application = await db.Applications.AsNoTracking().FirstAsync(a => a.Id == resolvedId, cancellationToken);
         var current = ApplicationJson.From(application);
         var violations = patch.Violations;
 

@@ -124,14 +124,14 @@ internal static class ClientEndpoints
     /// predefined role (the Application Admin Client): either would lock the operator out of this API.
     /// </summary>
     private static async Task<IResult> DeleteAsync(
-        string id, HttpContext http, LanyardDbContext db, TimeProvider time, ILogger<OAuthClient> logger, CancellationToken cancellationToken)
+        string id, HttpContext http, LanyardDbContext db, ClientDirectory directory, TimeProvider time, ILogger<OAuthClient> logger, CancellationToken cancellationToken)
     {
         if (!http.CallerReachesApplication())
         {
             return NotApplicationWide();
         }
 
-        var client = await db.Clients.AsNoTracking().Where(c => c.Id == id).Select(c => new { c.Id }).FirstOrDefaultAsync(cancellationToken);
+        var client = await db.Clients.AsNoTracking().Where(c => c.Id == id).Select(c => new { c.Id, c.ApplicationId }).FirstOrDefaultAsync(cancellationToken);
         if (client is null)
         {
             return NotFound();
@@ -163,6 +163,7 @@ internal static class ClientEndpoints
         await db.ClientRoles.Where(cr => cr.ClientId == client.Id).ExecuteDeleteAsync(cancellationToken);
         await db.Clients.Where(c => c.Id == client.Id).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        directory.Invalidate(client.ApplicationId, client.Id); // a bulk delete passes no interceptor
 
         Log.ClientDeleted(logger, client.Id, caller.SubjectKind, caller.SubjectId, revoked);
         return TypedResults.NoContent();
