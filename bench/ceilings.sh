@@ -57,6 +57,7 @@ if [[ -z "${PBKDF2_ITERATIONS:-}" ]]; then
 fi
 [[ "$PBKDF2_ITERATIONS" =~ ^[0-9]+$ && "$PBKDF2_ITERATIONS" -ge 1 ]] || die "PBKDF2_ITERATIONS ($PBKDF2_ITERATIONS) must be a positive integer"
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lanyard-ceilings.XXXXXX")
 
 if [[ -z "$NO_BUILD" || ! -f "$BIN/ceilings.dll" ]]; then
@@ -84,11 +85,12 @@ if command -v openssl >/dev/null; then
   fi
 fi
 
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$WORK/ceilings.txt" "$PBKDF2_ITERATIONS" "${OPENSSL_SIGNS:-}" "${OPENSSL_VERSION:-}" \
   "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)" \
-  "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" "$CEILING_SECONDS" "$CEILING_WARMUP" >"$WORK/out.md" <<'PY'
+  "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" "$CEILING_SECONDS" "$CEILING_WARMUP" "$LOAD_BEFORE" "$LOAD_AFTER" >"$WORK/out.md" <<'PY'
 import sys
-path, iterations, openssl_signs, openssl_version, cpu, commit, seconds, warmup = sys.argv[1:]
+path, iterations, openssl_signs, openssl_version, cpu, commit, seconds, warmup, load_before, load_after = sys.argv[1:]
 env, rates = {}, {}
 for line in open(path):
     parts = line.split()
@@ -104,7 +106,8 @@ one = lambda name: rates[(name, 1)]
 every = lambda name: rates[(name, cores)]
 print()
 print(f"Lanyard {commit}, {cores} CPUs ({cpu}), .NET {env['runtime']} on OpenSSL {env['openssl']}, "
-      f"{seconds} s measured after {warmup} s warm-up per figure")
+      f"{seconds} s measured after {warmup} s warm-up per figure; load average before {load_before}, after {load_after} "
+      "(the all-cores figures need idle cores)")
 print()
 print(f"| ceiling | 1 thread /s | ms per operation | {cores} threads /s | scaling |")
 print("| --- | ---: | ---: | ---: | ---: |")

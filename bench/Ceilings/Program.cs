@@ -20,8 +20,7 @@ var cores = Environment.ProcessorCount;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"CEILING_ENV runtime={Environment.Version} openssl={Workloads.OpenSslVersion()} cores={cores}"));
 
-// One RSA key for all threads' copies: each thread imports its own instance, as a server holding one
-// signing key per thread-pool thread would not, but it keeps the measurement free of any shared state.
+// One key; each thread signs with its own RSA instance of it, so the threads share no state.
 using var key = RSA.Create(2048);
 var keyParameters = key.ExportParameters(includePrivateParameters: true);
 
