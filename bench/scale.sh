@@ -120,8 +120,8 @@ for n in SLOW_SAMPLES LOOKUP_CONNECTIONS LOGINS TENANTS SMALL_TENANTS USERS_PER_
 done
 [[ "$THREADS" -ge 1 && "$CONNECTIONS" -ge "$THREADS" && "$LOOKUP_CONNECTIONS" -ge 1 && "$LOGINS" -ge 1 && "$SLOW_SAMPLES" -ge 1 ]] \
   || die "need 1 <= THREADS <= CONNECTIONS, LOOKUP_CONNECTIONS >= 1, LOGINS >= 1 and SLOW_SAMPLES >= 1"
-[[ "$SMALL_TENANTS" -ge 1 && "$TENANTS" -gt "$SMALL_TENANTS" && "$USERS_PER_TENANT" -ge 1 ]] \
-  || die "need 1 <= SMALL_TENANTS < TENANTS and USERS_PER_TENANT >= 1"
+[[ "$SMALL_TENANTS" -ge 1 && "$TENANTS" -gt "$SMALL_TENANTS" && "$TENANTS" -ge 100 && "$USERS_PER_TENANT" -ge 1 ]] \
+  || die "need 1 <= SMALL_TENANTS < TENANTS, TENANTS >= 100 (the list-tenants pages) and USERS_PER_TENANT >= 1"
 
 if ! command -v wrk >/dev/null; then
   log "installing wrk (apt-get)"
