@@ -184,6 +184,7 @@ def write_csv(out_dir, first, end, per_tenant, sample_out):
 def pg_sql(out_dir, user_columns, tenant_columns):
     """The psql script for csv mode's files; psql variables app and demo_email name the templates."""
     print(f"""\\set ON_ERROR_STOP 1
+\\timing on
 BEGIN;
 -- Times arrive as microseconds since 1970; the views turn them into timestamptz for the INSERT ... SELECT.
 CREATE TEMP TABLE seed_tenants_raw (id text, name text, normalized_name text, display_name text, created_us bigint, updated_us bigint);
