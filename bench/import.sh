@@ -14,7 +14,7 @@
 # Environment:
 #   USERS=50000       rows in the generated CSV
 #   PROVIDERS="Sqlite Postgres"
-#   RESULTS_FILE=path also write the final Markdown table there
+#   RESULTS_FILE=path also append the final Markdown table there
 #   NO_BUILD=1        skip `dotnet build` (use the existing Release build)
 #   KEEP_WORK=1       keep the working directory instead of removing it
 set -Eeuo pipefail
@@ -175,4 +175,4 @@ done
   echo "| provider | users | import, new: users/s | per CPU-second | import again, unchanged: users/s | per CPU-second | export: users/s |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${ROWS[@]}"
-} | tee ${RESULTS_FILE:+"$RESULTS_FILE"}
+} | tee ${RESULTS_FILE:+-a "$RESULTS_FILE"}
