@@ -324,7 +324,9 @@ def run_flows(target, concurrency, warmup, duration):
                         errors.append(f"{type(e).__name__}: {e}")
                     return
                 t1 = time.monotonic()
-                if t0 >= measure_from and t1 <= measure_to:
+                # Throughput counts the flows that complete inside the measured window (a flow started
+                # in the warm-up counts when it ends after it), as a load generator's requests/s does.
+                if measure_from <= t1 <= measure_to:
                     with lock:
                         latencies.append(t1 - t0)
         finally:
@@ -337,6 +339,8 @@ def run_flows(target, concurrency, warmup, duration):
         t.join()
     if errors:
         print(f"login.py: {len(errors)} flow(s) failed; first: {errors[0]}", file=sys.stderr)
+    elif not latencies:
+        print("login.py: no flow completed inside the measured window; run longer", file=sys.stderr)
     latencies.sort()
 
     def pct(p):
