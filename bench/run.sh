@@ -275,7 +275,7 @@ print(total)
 PY
 }
 
-# take_snapshot: sets SNAP to "machine server postgres children" CPU ticks
+# take_snapshot: sets SNAP to "machine server postgres children" CPU ticks and the uptime in seconds
 take_snapshot() {
   local machine server db=0 children
   machine=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)
@@ -283,7 +283,7 @@ take_snapshot() {
   if [[ -n "$PG_STARTED" ]]; then db=$(pg_cpu_ticks); fi
   times >"$WORK/times" # this shell's finished children (wrk, login.py), without a subshell
   children=$(awk -v hz="$CLK_TCK" 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub(/s$/, "", p[2]); t += p[1] * 60 + p[2] } printf "%.0f", t * hz }' "$WORK/times")
-  SNAP="$machine $server $db $children"
+  SNAP="$machine $server $db $children $(awk '{ print $1 }' /proc/uptime)"
 }
 
 log_summary() { # log_summary SYSTEM LOGFILE: counts Lanyard's warning and error lines by kind
@@ -510,7 +510,7 @@ cpu_row() {
   cpu=$(awk -v b="$2" -v a="$3" -v n="$4" -v us="$5" -v hz="$CLK_TCK" -v ncpu="$(nproc)" -v pg="$PG_STARTED" 'BEGIN {
     split(b, x, " "); split(a, y, " ")
     machine = y[1] - x[1]; server = y[2] - x[2]; db = y[3] - x[3]; load = y[4] - x[4]
-    capacity = us / 1e6 * hz * ncpu
+    capacity = (y[5] - x[5]) * hz * ncpu # the wall time between the snapshots, a little longer than the run
     other = machine - server - db - load; if (other < 0) other = 0
     printf "%.2f | %s | %.0f%% | %.0f%% | %.0f%%", server * 1000 / hz / n, (pg != "") ? sprintf("%.2f", db * 1000 / hz / n) : "in-process",
       100 * machine / capacity, 100 * load / capacity, 100 * other / capacity }')

@@ -95,11 +95,13 @@ if (cluster.isPrimary) {
     cluster.on('message', (_worker, message) => {
       if (message === 'listening' && (ready += 1) === workers) console.log(`peer: ${workers} workers on ${issuer} (${storeKind})`);
     });
+    let stopping = false;
     cluster.on('exit', (worker, code, signal) => {
+      if (stopping) return;
       console.error(`peer: worker ${worker.process.pid} exited (${signal || code})`);
       process.exitCode = 1;
     });
-    const stop = () => { for (const w of Object.values(cluster.workers)) w.kill('SIGTERM'); setTimeout(() => process.exit(), 2000).unref(); };
+    const stop = () => { stopping = true; for (const w of Object.values(cluster.workers)) w.kill('SIGTERM'); setTimeout(() => process.exit(), 2000).unref(); };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   } else {
