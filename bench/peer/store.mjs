@@ -24,7 +24,8 @@ const expiry = (expiresIn) => (expiresIn ? epoch() + expiresIn : null);
 
 async function openPostgres(connectionString) {
   if (!connectionString) throw new Error('PEER_PG is required for the postgres store');
-  const pool = new pg.Pool({ connectionString, max: 10 });
+  // Connections are kept (no idle timeout), as Npgsql's pool keeps Lanyard's, so no backend start-up is measured.
+  const pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 0 });
   const one = async (sql, args) => (await pool.query(sql, args)).rows[0];
   const live = (row) => (row && (row.expires_at === null || Number(row.expires_at) > epoch()) ? row.payload : undefined);
 
