@@ -209,7 +209,7 @@ run_part_script() { # run_part_script NAME SCRIPT [ARGS...]: runs a part's scrip
   fi
   log "part $name: ${script#"$ROOT/"} $*"
   NO_BUILD=1 RESULTS_FILE="" bash "$script" "$@" >"$WORK/part-$name.md" || die "part $name: ${script#"$ROOT/"} failed"
-  grep -v '^BENCH_CEILING ' "$WORK/part-$name.md" | publish
+  { echo; grep -v '^BENCH_CEILING ' "$WORK/part-$name.md"; } | publish
 }
 
 if has_part ceilings; then
@@ -656,14 +656,17 @@ run_protocol() {
     stop_server
     if [[ $kind == lanyard ]]; then
       log_summary "$SYSTEM" "$SRV_DIR/server.log" >&2
-    elif grep -v '^peer: .* on http\|Unsupported runtime' "$SRV_DIR/server.log" | grep -q .; then
+    elif grep -v "$PEER_EXPECTED_LOG" "$SRV_DIR/server.log" | grep -q .; then
       echo "bench: note: the peer wrote to its log:" >&2
-      grep -v '^peer: .* on http\|Unsupported runtime' "$SRV_DIR/server.log" | sort | uniq -c | sort -rn | head -n 10 >&2
+      grep -v "$PEER_EXPECTED_LOG" "$SRV_DIR/server.log" | sort | uniq -c | sort -rn | head -n 10 >&2
     fi
   done
   stop_postgres
   print_protocol_tables
 }
+
+# The peer's expected log lines: its start, node-oidc-provider 9 on Node 20, the in-memory variant.
+PEER_EXPECTED_LOG='^peer: .* on http\|Unsupported runtime\|development-only in-memory adapter'
 
 seconds() { # wrk duration (15s, 2m, 1h, 15) -> seconds
   awk -v d="$1" 'BEGIN { n = d + 0; u = substr(d, length(d)); if (u == "m") n *= 60; else if (u == "h") n *= 3600; print n }'
@@ -696,7 +699,7 @@ print_protocol_tables() {
       "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), HTTP/1.1 without TLS (Lanyard's login flow over HTTPS)," \
       "load generators and servers on the same machine, CPUs ${BUSY_BEFORE}% busy before the run;" \
       "peer: node-oidc-provider $(node -p "require('$PEER_DIR/node_modules/oidc-provider/package.json').version" 2>/dev/null || echo '?')" \
-      "on Node $(node --version 2>/dev/null || echo '?'), $PEER_WORKERS worker processes"
+      "on Node $(node --version 2>/dev/null || echo '?'), $PEER_WORKERS worker processes (peer-memory: one process)"
     echo
     echo "| scenario | database | Lanyard req/s | p50 ms | p99 ms | peer req/s | p50 | p99 | Lanyard/peer | Lanyard of ceiling | peer of ceiling |"
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
