@@ -15,6 +15,7 @@ internal static class DatabaseSetup
         services.AddSingleton<Features.Email.OutboxCommitInterceptor>();
         services.AddSingleton<Tenancy.ApplicationDirectory>();
         services.AddSingleton<Features.Clients.ClientDirectory>();
+        services.AddSingleton<Features.Tokens.CustomClaimsDirectory>();
         services.AddSingleton<HotRowInvalidation>();
 
         // Options are built once per process (singleton), not once per request: everything they read is a singleton.

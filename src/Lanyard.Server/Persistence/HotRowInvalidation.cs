@@ -1,5 +1,7 @@
 using Lanyard.Server.Features.Applications;
 using Lanyard.Server.Features.Clients;
+using Lanyard.Server.Features.Policies;
+using Lanyard.Server.Features.Tokens;
 using Lanyard.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -7,11 +9,11 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace Lanyard.Server.Persistence;
 
 /// <summary>
-/// Drops this node's cached copy of every application or client that a save adds, changes or deletes, before
+/// Drops this node's cached copy of every application, client or custom-claims policy that a save adds, changes or deletes, before
 /// and after the write, so a request on this node never sees a row older than its own last change. Bulk
 /// <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> on those tables bypass this and must invalidate themselves.
 /// </summary>
-internal sealed class HotRowInvalidation(ApplicationDirectory applications, ClientDirectory clients) : SaveChangesInterceptor
+internal sealed class HotRowInvalidation(ApplicationDirectory applications, ClientDirectory clients, CustomClaimsDirectory customClaims) : SaveChangesInterceptor
 {
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -55,6 +57,9 @@ internal sealed class HotRowInvalidation(ApplicationDirectory applications, Clie
                     break;
                 case OAuthClient client:
                     clients.Invalidate(client.ApplicationId, client.Id);
+                    break;
+                case Policy { Kind: PolicyKind.TokenClaims } policy:
+                    customClaims.Invalidate(policy.ApplicationId);
                     break;
             }
         }

@@ -16,13 +16,10 @@ internal sealed class GrantSubject(LanyardDbContext db, TenantContext scope, Tim
     public async Task<User?> LoadActiveAsync(Grant grant, CancellationToken cancellationToken)
     {
         scope.Enter(grant.ApplicationId, grant.TenantId);
-        var tenantActive = await db.Tenants.AnyAsync(t => t.Id == grant.TenantId && t.Status == TenantStatus.Active, cancellationToken);
-        if (!tenantActive)
-        {
-            return null;
-        }
-
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == grant.UserId, cancellationToken);
+        // One round trip: the user, provided their tenant is active.
+        var user = await db.Users.AsNoTracking()
+            .Where(u => u.Id == grant.UserId && db.Tenants.Any(t => t.Id == grant.TenantId && t.Status == TenantStatus.Active))
+            .FirstOrDefaultAsync(cancellationToken);
         return user is { Status: UserStatus.Active } ? user : null;
     }
 

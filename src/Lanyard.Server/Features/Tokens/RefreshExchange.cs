@@ -40,13 +40,16 @@ internal sealed partial class RefreshExchange(
         }
 
         var hash = OpaqueToken.Hash(presented);
-        var token = await db.RefreshTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
-        if (token is null || !string.Equals(token.ClientId, client.Id, StringComparison.Ordinal))
+        // The token and its grant in one round trip.
+        var found = await db.RefreshTokens.AsNoTracking().Where(t => t.TokenHash == hash)
+            .Join(db.Grants.AsNoTracking(), t => t.GrantId, g => g.Id, (t, g) => new { Token = t, Grant = g })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (found is null || !string.Equals(found.Token.ClientId, client.Id, StringComparison.Ordinal))
         {
             return Invalid;
         }
 
-        var grant = await db.Grants.AsNoTracking().FirstAsync(g => g.Id == token.GrantId, cancellationToken);
+        var (token, grant) = (found.Token, found.Grant);
         var now = time.GetUtcNow();
         if (grant.RevokedAt is not null || grant.AbsoluteExpiresAt <= now)
         {
@@ -89,6 +92,9 @@ internal sealed partial class RefreshExchange(
         {
             var successorId = LanyardId.New(time);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // The claim and the successor are one transaction; a savepoint inside it would only add round trips
+            // (and, on PostgreSQL, a subtransaction id per refresh).
+            db.Database.AutoSavepointsEnabled = false;
             var claimed = await db.RefreshTokens.Where(t => t.Id == token.Id && t.RotatedAt == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(t => t.RotatedAt, now).SetProperty(t => t.ReplacedById, successorId), cancellationToken);
             if (claimed == 0)

@@ -24,7 +24,7 @@ internal sealed record IssuedTokens(string AccessToken, int ExpiresIn, string Sc
 /// ID tokens carry <c>roles: [{id, name, display_name}]</c>, read at every issue (code and refresh), so a
 /// role change shows at the next refresh; client-credentials tokens carry the client's roles when asked with <c>scope=roles</c>.
 /// </summary>
-internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, TimeProvider time, LanyardDbContext db)
+internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, TimeProvider time, LanyardDbContext db, CustomClaimsDirectory claimMappings)
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
     private static readonly Dictionary<string, object> AccessTokenHeader = new(StringComparer.Ordinal) { ["typ"] = "at+jwt" };
@@ -40,7 +40,7 @@ internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, 
         var scopes = Scopes.Parse(scope);
         // Read in the user's tenant scope, which GrantSubject entered before any token is issued.
         var roles = scopes.Contains(Scopes.Roles) ? await AssignedRoles.OfUserAsync(db, user.Id, cancellationToken) : null;
-        var customClaims = await CustomClaims.LoadAsync(db, cancellationToken);
+        var customClaims = await claimMappings.ForApplicationAsync(db, application.Id, cancellationToken);
 
         var access = Handler.CreateToken(Json(w =>
         {

@@ -24,7 +24,8 @@ internal static class UserinfoEndpoint
         routes.MapMethods("/api/v1/oauth2/userinfo", [HttpMethods.Get, HttpMethods.Post], HandleAsync)
             .OnHost(HostKind.Application).DisableAntiforgery().ExcludeFromDescription();
 
-    private static async Task HandleAsync(HttpContext http, SigningKeyRing keys, LanyardDbContext db, TenantContext scope, TimeProvider time)
+    private static async Task HandleAsync(
+        HttpContext http, SigningKeyRing keys, LanyardDbContext db, CustomClaimsDirectory claimMappings, TenantContext scope, TimeProvider time)
     {
         var cancellationToken = http.RequestAborted;
         http.Response.Headers.CacheControl = "no-store";
@@ -59,10 +60,12 @@ internal static class UserinfoEndpoint
         }
 
         var grantId = (string)gid;
-        var grantLive = await db.Grants.AnyAsync(g => g.Id == grantId && g.RevokedAt == null, cancellationToken);
         scope.Enter(application.Id, (string)tenantId);
         var userId = (string)sub;
-        var user = grantLive ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken) : null;
+        // One round trip: the user, provided the grant the token came from is still live (a revoked grant stops its access tokens here).
+        var user = await db.Users.AsNoTracking()
+            .Where(u => u.Id == userId && db.Grants.Any(g => g.Id == grantId && g.RevokedAt == null))
+            .FirstOrDefaultAsync(cancellationToken);
         if (user is not { Status: UserStatus.Active })
         {
             await ChallengeAsync(http, "invalid_token", "The access token is invalid or has expired.");
@@ -70,7 +73,7 @@ internal static class UserinfoEndpoint
         }
 
         var scopes = Scopes.Parse(claims.Claim("scope"));
-        var customClaims = await CustomClaims.LoadAsync(db, cancellationToken);
+        var customClaims = await claimMappings.ForApplicationAsync(db, application.Id, cancellationToken);
         http.Response.ContentType = "application/json;charset=UTF-8";
         await using var json = new Utf8JsonWriter(http.Response.BodyWriter);
         json.WriteStartObject();
