@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
-# Start-up benchmark: time from launching the built server to its first 200 on /readyz, on SQLite.
-# "first" is an empty data directory (migrations, development CA and certificates, signing keys, demo
-# data); "warm" is a second start on the data the first one left. A benchmark, not a test: it prints
-# figures and asserts none. Usage: ./bench/startup.sh [runs]   (default 5)
+# Start-up benchmark: time from launching the server to its first 200 on /readyz, on SQLite, for two builds:
+# "build" is `dotnet build -c Release` (every method compiled by the JIT as it is first called, as with
+# `dotnet run`), "publish" is `dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true` (precompiled,
+# how a server is deployed). "first" is an empty data directory (migrations, development CA and certificates,
+# signing keys, demo data); "warm" is a second start on the data the first one left. A benchmark, not a test:
+# it prints figures and asserts none. Usage: ./bench/startup.sh [runs]   (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
-BIN="$PWD/src/Lanyard.Server/bin/Release/net10.0"
 WORK=$(mktemp -d)
 PID=""
 cleanup() { [[ -n "$PID" ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 dotnet build src/Lanyard.Server -c Release -v quiet --nologo >/dev/null
+dotnet publish src/Lanyard.Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o "$WORK/publish" -v quiet --nologo >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 tls=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-# start DIR: prints milliseconds from launch to the first 200 on /readyz, then stops the server
+# start BIN DIR: prints milliseconds from launch to the first 200 on /readyz, then stops the server
 start() {
-  local dir=$1 t0 t1
+  local bin=$1 dir=$2 t0 t1
   t0=$(date +%s%N)
   (cd "$dir" && exec env DOTNET_ENVIRONMENT=Development Lanyard__Endpoints__HttpPort="$port" Lanyard__Endpoints__HttpsPort="$tls" \
-      Logging__LogLevel__Default=Warning dotnet "$BIN/lanyard.dll" --contentRoot "$BIN" >"$dir/server.log" 2>&1) &
+      Logging__LogLevel__Default=Warning dotnet "$bin/lanyard.dll" --contentRoot "$bin" >"$dir/server.log" 2>&1) &
   PID=$!
   until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/readyz" || true)" == 200 ]]; do
     kill -0 "$PID" 2>/dev/null || { tail -n 30 "$dir/server.log" >&2; exit 1; }
@@ -32,9 +35,12 @@ start() {
   echo $(( (t1 - t0) / 1000000 ))
 }
 
-printf '| run | first start (empty data) ms | warm start ms |\n| ---: | ---: | ---: |\n'
-for i in $(seq 1 "$RUNS"); do
-  dir="$WORK/run$i"; mkdir -p "$dir"
-  first=$(start "$dir"); warm=$(start "$dir")
-  printf '| %d | %d | %d |\n' "$i" "$first" "$warm"
+printf '| build | run | first start (empty data) ms | warm start ms |\n| --- | ---: | ---: | ---: |\n'
+for variant in build publish; do
+  if [[ $variant == build ]]; then bin="$PWD/src/Lanyard.Server/bin/Release/net10.0"; else bin="$WORK/publish"; fi
+  for i in $(seq 1 "$RUNS"); do
+    dir="$WORK/$variant$i"; mkdir -p "$dir"
+    first=$(start "$bin" "$dir"); warm=$(start "$bin" "$dir")
+    printf '| %s | %d | %d | %d |\n' "$variant" "$i" "$first" "$warm"
+  done
 done

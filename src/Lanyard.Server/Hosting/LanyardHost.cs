@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Lanyard.Server.Features.Applications;
 using Lanyard.Server.Features.Authorize;
 using Lanyard.Server.Features.Bootstrap;
@@ -44,6 +45,10 @@ internal static class LanyardHost
         services.AddSingleton(sp => MasterKeyStore.Load(sp.GetRequiredService<ServerSettings>()));
         services.AddLanyardDatabase();
         services.AddSingleton<DatabaseMigrator>();
+        services.AddSingleton<DatabaseGate>();
+        // Start-up time: the database work below and Kestrel's start run side by side (DatabasePreparation).
+        services.Configure<HostOptions>(host => host.ServicesStartConcurrently = true);
+        services.AddHostedService<DatabasePreparation>();
 
         services.AddScoped<TenantContext>();
         services.AddScoped<ITenantContext>(sp => sp.GetRequiredService<TenantContext>());
@@ -108,6 +113,7 @@ internal static class LanyardHost
     public static WebApplication UseLanyard(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseMiddleware<DatabaseGateMiddleware>();
         app.UseMiddleware<ClientFaults>();
         app.UseMiddleware<SecurityHeaders>();
 
@@ -170,30 +176,36 @@ internal static class LanyardHost
             return ExitCodes.Ok;
         }
 
-        if (settings.AutoMigrate)
+        var isCommand = ClientCommands.Handles(verbArgs)
+            || Features.Users.Import.UserImportCommand.Handles(verbArgs)
+            || Features.Users.Export.UserExportCommand.Handles(verbArgs);
+        if (!isCommand)
         {
-            await migrator.MigrateAsync(app.Lifetime.ApplicationStopping);
-        }
-        else if (await migrator.PendingAsync(app.Lifetime.ApplicationStopping) is { Count: > 0 } pending)
-        {
-            await Console.Error.WriteLineAsync(
-                $"The database schema is behind this server ({pending.Count} pending migration(s): {string.Join(", ", pending)}). " +
-                "Run the server with the 'migrate' verb first, or set Lanyard:Database:AutoMigrate=true.");
-            return ExitCodes.SchemaOutOfDate;
+            app.UseLanyard();
+            try
+            {
+                await app.StartAsync(app.Lifetime.ApplicationStopping);
+            }
+            catch (Exception e) when (NotReady(e) is { } notReady)
+            {
+                await Console.Error.WriteLineAsync(notReady.Message);
+                await app.StopAsync(CancellationToken.None);
+                return notReady.ExitCode;
+            }
+
+            await app.WaitForShutdownAsync();
+            return ExitCodes.Ok;
         }
 
         try
         {
-            var values = await app.Services.GetRequiredService<FirstRun>().RunAsync(app.Lifetime.ApplicationStopping);
-            if (values is not null && !Console.IsOutputRedirected)
-            {
-                await Console.Out.WriteLineAsync(WelcomeBanner.Render(values, app.Services.GetRequiredService<BootstrapFile>().Path));
-            }
+            await DatabasePreparation.PrepareAsync(
+                settings, migrator, app.Services.GetRequiredService<FirstRun>(), app.Services.GetRequiredService<BootstrapFile>(), app.Lifetime.ApplicationStopping);
         }
-        catch (InvalidSettingsException e)
+        catch (DatabaseNotReadyException e)
         {
             await Console.Error.WriteLineAsync(e.Message);
-            return ExitCodes.InvalidConfiguration;
+            return e.ExitCode;
         }
 
         if (ClientCommands.Handles(verbArgs))
@@ -214,10 +226,16 @@ internal static class LanyardHost
                 .RunAsync(verbArgs, Features.Users.Import.CliConsole.System, app.Lifetime.ApplicationStopping);
         }
 
-        app.UseLanyard();
-        await app.RunAsync();
-        return ExitCodes.Ok;
+        throw new UnreachableException("Every verb is handled above.");
     }
+
+    /// <summary>The database preparation's refusal, however the host wrapped it when services start concurrently.</summary>
+    private static DatabaseNotReadyException? NotReady(Exception e) => e switch
+    {
+        DatabaseNotReadyException notReady => notReady,
+        AggregateException aggregate => aggregate.Flatten().InnerExceptions.OfType<DatabaseNotReadyException>().FirstOrDefault(),
+        _ => null,
+    };
 
     /// <summary>Where the verb starts: the first argument that is neither an option (<c>--key value</c>, <c>--key=value</c>) nor an option's value.</summary>
     private static int VerbIndex(string[] args)

@@ -15,6 +15,11 @@ internal sealed class TenantConfiguration : IEntityTypeConfiguration<Tenant>
         builder.Property(t => t.Name).HasMaxLength(TenantName.MaxLength);
         builder.Property(t => t.NormalizedName).HasMaxLength(TenantName.MaxLength);
         builder.HasIndex(t => new { t.ApplicationId, t.NormalizedName }).IsUnique();
+
+        // The list-tenants API pages an application's tenants by id (the default) or by display name: with these the
+        // page is read in index order instead of sorting every tenant of the application.
+        builder.HasIndex(t => new { t.ApplicationId, t.Id });
+        builder.HasIndex(t => new { t.ApplicationId, t.DisplayName });
         builder.Property(t => t.DisplayName).HasMaxLength(200);
         builder.Property(t => t.Description).HasMaxLength(1000);
         builder.Property(t => t.LogoUrl).HasMaxLength(2000);

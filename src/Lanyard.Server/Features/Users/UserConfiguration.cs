@@ -29,6 +29,10 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.HasIndex(u => new { u.TenantId, u.IdentityProviderId, u.ExternalId }).IsUnique();
         builder.HasIndex(u => new { u.TenantId, u.Status });
 
+        // Lookups by email across an application's tenants (the users API's email filter, sign-in hints) and within one
+        // tenant without naming the identity provider: without it both read every user of the application or tenant.
+        builder.HasIndex(u => new { u.ApplicationId, u.NormalizedEmail });
+
         foreach (var name in new[]
                  {
                      nameof(User.FullName), nameof(User.GivenName), nameof(User.FamilyName), nameof(User.MiddleName),

@@ -1179,6 +1179,12 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                         .IsUnique()
                         .HasDatabaseName("ix_tenants_custom_domain");
 
+                    b.HasIndex("ApplicationId", "DisplayName")
+                        .HasDatabaseName("ix_tenants_application_id_display_name");
+
+                    b.HasIndex("ApplicationId", "Id")
+                        .HasDatabaseName("ix_tenants_application_id_id");
+
                     b.HasIndex("ApplicationId", "NormalizedName")
                         .IsUnique()
                         .HasDatabaseName("ix_tenants_application_id_normalized_name");
@@ -1586,6 +1592,9 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
 
                     b.HasIndex("IdentityProviderId")
                         .HasDatabaseName("ix_users_identity_provider_id");
+
+                    b.HasIndex("ApplicationId", "NormalizedEmail")
+                        .HasDatabaseName("ix_users_application_id_normalized_email");
 
                     b.HasIndex("TenantId", "Status")
                         .HasDatabaseName("ix_users_tenant_id_status");
