@@ -185,7 +185,14 @@ public sealed class ServerProcessTests : IDisposable
         {
             try
             {
-                return (await client.GetAsync(url)).StatusCode;
+                // The server listens while it still prepares the database, answering /readyz 503 meanwhile.
+                var status = (await client.GetAsync(url)).StatusCode;
+                if (status != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow >= deadline)
+                {
+                    return status;
+                }
+
+                await Task.Delay(100);
             }
             catch (HttpRequestException e) when (e.InnerException is SocketException && DateTime.UtcNow < deadline)
             {

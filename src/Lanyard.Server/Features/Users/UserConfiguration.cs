@@ -29,9 +29,10 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.HasIndex(u => new { u.TenantId, u.IdentityProviderId, u.ExternalId }).IsUnique();
         builder.HasIndex(u => new { u.TenantId, u.Status });
 
-        // Lookups by email across an application's tenants (the users API's email filter, sign-in hints) and within one
-        // tenant without naming the identity provider: without it both read every user of the application or tenant.
-        builder.HasIndex(u => new { u.ApplicationId, u.NormalizedEmail });
+        // Lookups by email within a tenant that do not name the identity provider (the users API's email filter):
+        // without it they read every user of the tenant. Tenant id leads, as in every index of a tenant-owned table
+        // (sharding by tenant); an application-wide email search therefore still reads every user (docs/performance.md).
+        builder.HasIndex(u => new { u.TenantId, u.NormalizedEmail });
 
         foreach (var name in new[]
                  {

@@ -1599,8 +1599,8 @@ namespace Lanyard.Server.Persistence.Migrations.Postgres
                     b.HasIndex("IdentityProviderId")
                         .HasDatabaseName("ix_users_identity_provider_id");
 
-                    b.HasIndex("ApplicationId", "NormalizedEmail")
-                        .HasDatabaseName("ix_users_application_id_normalized_email");
+                    b.HasIndex("TenantId", "NormalizedEmail")
+                        .HasDatabaseName("ix_users_tenant_id_normalized_email");
 
                     b.HasIndex("TenantId", "Status")
                         .HasDatabaseName("ix_users_tenant_id_status");

@@ -11,9 +11,9 @@ namespace Lanyard.Server.Persistence.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateIndex(
-                name: "ix_users_application_id_normalized_email",
+                name: "ix_users_tenant_id_normalized_email",
                 table: "users",
-                columns: new[] { "application_id", "normalized_email" });
+                columns: new[] { "tenant_id", "normalized_email" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_tenants_application_id_display_name",
@@ -30,7 +30,7 @@ namespace Lanyard.Server.Persistence.Migrations.Postgres
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "ix_users_application_id_normalized_email",
+                name: "ix_users_tenant_id_normalized_email",
                 table: "users");
 
             migrationBuilder.DropIndex(
