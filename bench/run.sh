@@ -380,7 +380,7 @@ start_lanyard() {
     Logging__LogLevel__Default=Warning
   )
   if [[ "$provider" == Postgres ]]; then
-    env+=("Lanyard__Database__ConnectionString=Host=127.0.0.1;Port=$PG_PORT;Username=lanyard;Database=lanyard_bench")
+    env+=("Lanyard__Database__ConnectionString=Host=127.0.0.1;Port=$PG_PORT;Username=lanyard;Database=lanyard_bench${PG_EXTRA:-}")
   fi
   log "$SYSTEM: starting Lanyard (http 127.0.0.1:$HTTP_PORT, https 127.0.0.1:$HTTPS_PORT) in $SRV_DIR"
   (cd "$SRV_DIR" && exec env "${env[@]}" dotnet "$BIN/lanyard.dll" --contentRoot "$BIN" >"$SRV_DIR/server.log" 2>&1) &
@@ -471,7 +471,7 @@ set_lanyard_rotation() { # set_lanyard_rotation true|false: the demo client's re
 # Part 2: protocol
 
 CLK_TCK=$(getconf CLK_TCK)
-declare -A RESULT HALF WRITES
+declare -A RESULT=() HALF=() WRITES=()
 CPU_ROWS=()
 RSS_ROWS=()
 WARNINGS=()

@@ -75,6 +75,10 @@ internal sealed partial record ServerSettings
 
             connectionString = $"Data Source={Path.Combine(dataDirectory, "lanyard.db")}";
         }
+        else if (provider == DatabaseProvider.Postgres)
+        {
+            connectionString = Persistence.PostgresConnectionDefaults.Apply(connectionString, errors) ?? connectionString;
+        }
 
         var httpPort = reader.Port("Endpoints:HttpPort", 5080);
         var httpsPort = reader.Port("Endpoints:HttpsPort", 5443);

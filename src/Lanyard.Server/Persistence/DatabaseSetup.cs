@@ -17,6 +17,7 @@ internal static class DatabaseSetup
         services.AddSingleton<Features.Clients.ClientDirectory>();
         services.AddSingleton<Features.Tokens.CustomClaimsDirectory>();
         services.AddSingleton<HotRowInvalidation>();
+        services.AddSingleton(_ => new SqliteWriteGate());
 
         // Options are built once per process (singleton), not once per request: everything they read is a singleton.
         // Both provider contexts are registered; the one the settings name is handed out as
@@ -30,7 +31,8 @@ internal static class DatabaseSetup
                 Common.DataDirectory.Ensure(Path.GetDirectoryName(Path.GetFullPath(file))!);
             }
 
-            Configure(sp, options.UseSqlite(settings.ConnectionString, sqlite => sqlite.MigrationsHistoryTable(HistoryTable)));
+            Configure(sp, options.UseSqlite(settings.ConnectionString, sqlite => sqlite.MigrationsHistoryTable(HistoryTable)))
+                .AddInterceptors(sp.GetRequiredService<SqliteWriteGate>());
         }, optionsLifetime: ServiceLifetime.Singleton);
         services.AddDbContext<PostgresLanyardDbContext>((sp, options) =>
             Configure(sp, options.UseNpgsql(sp.GetRequiredService<ServerSettings>().ConnectionString, npgsql =>

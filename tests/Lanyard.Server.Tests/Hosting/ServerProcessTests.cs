@@ -34,6 +34,20 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task An_invalid_PostgreSQL_connection_string_stops_the_server_without_echoing_it()
+    {
+        await using var server = ServerProcess.Start(_workDir, new Dictionary<string, string>
+        {
+            ["Lanyard__Database__Provider"] = "Postgres",
+            ["Lanyard__Database__ConnectionString"] = "Host=db;Password=hunter2-secret;Frobnicate=yes",
+        });
+
+        Assert.Equal(2, await server.WaitForExitAsync(Exit));
+        Assert.Contains("Lanyard:Database:ConnectionString is not a valid PostgreSQL connection string", server.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", server.StandardError + server.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_invalid_setting_is_reported_in_one_run()
     {
         await using var server = ServerProcess.Start(_workDir, new Dictionary<string, string>
