@@ -49,6 +49,9 @@ internal sealed class GrantConfiguration :
         builder.Property(t => t.ClientId).HasMaxLength(26);
         builder.Property(t => t.Scope).HasMaxLength(1000);
         builder.Property(t => t.ReplacedById).HasMaxLength(26);
+        // A rotation claims the token only while it is unrotated: the UPDATE carries "rotated_at IS NULL", and
+        // of parallel refreshes of one token exactly one succeeds (RefreshExchange).
+        builder.Property(t => t.RotatedAt).IsConcurrencyToken();
         builder.HasOne<Grant>().WithMany().HasForeignKey(t => t.GrantId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -91,19 +91,12 @@ internal sealed partial class RefreshExchange(
         if (client.RefreshTokenRotation ?? client.Type == OAuthClientType.Spa)
         {
             var successorId = LanyardId.New(time);
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            // The claim and the successor are one transaction; a savepoint inside it would only add round trips
-            // (and, on PostgreSQL, a subtransaction id per refresh).
-            db.Database.AutoSavepointsEnabled = false;
-            var claimed = await db.RefreshTokens.Where(t => t.Id == token.Id && t.RotatedAt == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(t => t.RotatedAt, now).SetProperty(t => t.ReplacedById, successorId), cancellationToken);
-            if (claimed == 0)
-            {
-                await transaction.RollbackAsync(cancellationToken);
-                return Invalid; // lost a parallel refresh: the winner holds the live successor
-            }
-
             returned = OpaqueToken.New();
+            // The claim and the successor are one SaveChanges: one transaction and, on PostgreSQL, one round trip for
+            // both statements. RotatedAt is a concurrency token, so the UPDATE matches only a still-unrotated token.
+            db.RefreshTokens.Attach(token);
+            token.RotatedAt = now;
+            token.ReplacedById = successorId;
             db.RefreshTokens.Add(new RefreshToken
             {
                 Id = successorId,
@@ -114,8 +107,16 @@ internal sealed partial class RefreshExchange(
                 CreatedAt = now,
                 ExpiresAt = expiresAt,
             });
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Lost a parallel refresh of the same token (nothing was written): the winner holds the live successor.
+                db.ChangeTracker.Clear();
+                return Invalid;
+            }
         }
         else
         {

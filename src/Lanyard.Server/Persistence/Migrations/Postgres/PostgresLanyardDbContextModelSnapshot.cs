@@ -1385,6 +1385,7 @@ namespace Lanyard.Server.Persistence.Migrations.Postgres
                         .HasColumnName("replaced_by_id");
 
                     b.Property<DateTimeOffset?>("RotatedAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("rotated_at");
 

@@ -1379,6 +1379,7 @@ namespace Lanyard.Server.Persistence.Migrations.Sqlite
                         .HasColumnName("replaced_by_id");
 
                     b.Property<long?>("RotatedAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
                         .HasColumnName("rotated_at");
 
