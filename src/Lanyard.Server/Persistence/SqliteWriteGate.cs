@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Lanyard.Server.Persistence;
@@ -18,8 +19,12 @@ namespace Lanyard.Server.Persistence;
 /// that opened a second transaction on another connection while holding one would wait for itself: the wait is
 /// bounded, and ends in an exception that names the cause rather than a hang.
 /// </remarks>
-internal sealed class SqliteWriteGate(TimeSpan? maxWait = null) : DbTransactionInterceptor, IDbConnectionInterceptor, IDisposable
+internal sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger, TimeSpan? maxWait = null)
+    : DbTransactionInterceptor, IDbConnectionInterceptor, IDisposable
 {
+    /// <summary>A wait this long is worth an operator's attention: some transaction is holding the writer for too long.</summary>
+    private static readonly TimeSpan LongWait = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly ConcurrentDictionary<Guid, byte> _holders = new();
     private readonly TimeSpan _maxWait = maxWait ?? TimeSpan.FromSeconds(30);
@@ -27,9 +32,15 @@ internal sealed class SqliteWriteGate(TimeSpan? maxWait = null) : DbTransactionI
     public override InterceptionResult<DbTransaction> TransactionStarting(
         DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)
     {
-        if (!_writer.Wait(_maxWait))
+        if (!_writer.Wait(0))
         {
-            throw TimedOut();
+            var start = Stopwatch.GetTimestamp();
+            if (!_writer.Wait(_maxWait))
+            {
+                throw TimedOut();
+            }
+
+            ReportLongWait(start);
         }
 
         Hold(eventData.ConnectionId);
@@ -40,9 +51,15 @@ internal sealed class SqliteWriteGate(TimeSpan? maxWait = null) : DbTransactionI
         DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result,
         CancellationToken cancellationToken = default)
     {
-        if (!await _writer.WaitAsync(_maxWait, cancellationToken))
+        if (!_writer.Wait(0, cancellationToken))
         {
-            throw TimedOut();
+            var start = Stopwatch.GetTimestamp();
+            if (!await _writer.WaitAsync(_maxWait, cancellationToken))
+            {
+                throw TimedOut();
+            }
+
+            ReportLongWait(start);
         }
 
         Hold(eventData.ConnectionId);
@@ -120,6 +137,19 @@ internal sealed class SqliteWriteGate(TimeSpan? maxWait = null) : DbTransactionI
     }
 
     public void Dispose() => _writer.Dispose();
+
+    private void ReportLongWait(long start)
+    {
+        var waited = Stopwatch.GetElapsedTime(start);
+        if (waited >= LongWait)
+        {
+            WriterWaitedLong(logger, (long)waited.TotalMilliseconds);
+        }
+    }
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning,
+        Message = "A SQLite transaction waited {WaitedMs} ms for the database's single writer: another transaction held it that long")]
+    private static partial void WriterWaitedLong(ILogger logger, long waitedMs);
 
     private TimeoutException TimedOut() => new(
         $"No SQLite transaction could start within {_maxWait.TotalSeconds:0} s: another transaction of this process held the " +

@@ -1,5 +1,7 @@
 using Lanyard.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lanyard.Server.Tests.Persistence;
 
@@ -12,7 +14,7 @@ public sealed class SqliteWriteGateTests : IDisposable
     private static readonly TimeSpan Blocked = TimeSpan.FromMilliseconds(300);
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(10);
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"lanyard-gate-{Guid.NewGuid():N}.db");
-    private readonly SqliteWriteGate _gate = new(TimeSpan.FromSeconds(30));
+    private readonly SqliteWriteGate _gate = new(NullLogger<SqliteWriteGate>.Instance, TimeSpan.FromSeconds(30));
 
     public SqliteWriteGateTests()
     {
@@ -104,7 +106,7 @@ public sealed class SqliteWriteGateTests : IDisposable
     [Fact]
     public async Task A_wait_that_cannot_end_fails_with_a_message_naming_the_cause()
     {
-        using var gate = new SqliteWriteGate(TimeSpan.FromMilliseconds(200));
+        using var gate = new SqliteWriteGate(NullLogger<SqliteWriteGate>.Instance, TimeSpan.FromMilliseconds(200));
         await using var first = Context(gate);
         await using var second = Context(gate);
         await using var held = await first.Database.BeginTransactionAsync(TestContext.Current.CancellationToken);
@@ -112,6 +114,26 @@ public sealed class SqliteWriteGateTests : IDisposable
         var error = await Assert.ThrowsAsync<TimeoutException>(() => second.Database.BeginTransactionAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("single write lock", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wait_of_a_second_or_more_is_logged_as_a_warning()
+    {
+        var logger = new CapturingLogger();
+        using var gate = new SqliteWriteGate(logger, TimeSpan.FromSeconds(30));
+        await using var first = Context(gate);
+        await using var second = Context(gate);
+        var held = await first.Database.BeginTransactionAsync(TestContext.Current.CancellationToken);
+
+        var waiting = second.Database.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(TimeSpan.FromMilliseconds(1_100), TestContext.Current.CancellationToken);
+        await held.CommitAsync(TestContext.Current.CancellationToken);
+        await using var next = await waiting.WaitAsync(Prompt, TestContext.Current.CancellationToken);
+
+        var warning = Assert.Single(logger.Entries);
+        Assert.Equal((LogLevel.Warning, 1303), (warning.Level, warning.EventId));
+        Assert.Contains("single writer", warning.Message, StringComparison.Ordinal);
+        await held.DisposeAsync();
     }
 
     private async Task AssertNextTransactionStartsAsync()
@@ -126,6 +148,23 @@ public sealed class SqliteWriteGateTests : IDisposable
         .UseSqlite($"Data Source={_file}")
         .AddInterceptors(gate ?? _gate)
         .Options);
+
+    private sealed class CapturingLogger : ILogger<SqliteWriteGate>
+    {
+        public List<(LogLevel Level, int EventId, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Entries)
+            {
+                Entries.Add((logLevel, eventId.Id, formatter(state, exception)));
+            }
+        }
+    }
 
     private sealed class NotesContext(DbContextOptions<NotesContext> options) : DbContext(options)
     {
