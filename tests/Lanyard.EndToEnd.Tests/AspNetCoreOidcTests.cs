@@ -29,7 +29,9 @@ public sealed class AspNetCoreOidcTests(SqliteBrowserRig rig) : IClassFixture<Sq
         }
         catch (Exception e) when (e is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
         {
-            throw new InvalidOperationException($"{e.Message}{Environment.NewLine}Sample output:{Environment.NewLine}{app.Output}", e);
+            throw new InvalidOperationException(
+                $"{e.Message}{Environment.NewLine}Sample output:{Environment.NewLine}{app.Output}{Environment.NewLine}" +
+                $"Lanyard's last warnings:{Environment.NewLine}{rig.Lanyard.Logs.Describe()}", e);
         }
     }
 

@@ -39,6 +39,9 @@ public abstract class LanyardFactory : WebApplicationFactory<Program>, IAsyncLif
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "lanyard-test-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly Dictionary<string, string?> _settings = new(StringComparer.Ordinal);
     private PostgresCluster? _cluster;
+
+    /// <summary>The server's last warnings and errors, for failure messages.</summary>
+    public RecentLogs Logs { get; } = new();
     private string? _connectionString;
 
     protected LanyardFactory(Database database) => Database = database;
@@ -141,7 +144,7 @@ public abstract class LanyardFactory : WebApplicationFactory<Program>, IAsyncLif
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.ClearProviders().SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureLogging(logging => logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();

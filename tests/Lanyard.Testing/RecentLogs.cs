@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Logging;
+
+namespace Lanyard.Testing;
+
+/// <summary>
+/// The last warnings and errors of the server under test, for failure messages: a browser test that times out can
+/// then say what the server complained about meanwhile, which its own view of the page cannot.
+/// </summary>
+public sealed class RecentLogs : ILoggerProvider
+{
+    private const int Capacity = 50;
+    private readonly Queue<string> _lines = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>The kept lines, oldest first, or a note that there were none.</summary>
+    public string Describe()
+    {
+        lock (_lines)
+        {
+            return _lines.Count == 0 ? "(the server logged no warnings)" : string.Join(Environment.NewLine, _lines);
+        }
+    }
+
+    private void Add(string line)
+    {
+        lock (_lines)
+        {
+            if (_lines.Count == Capacity)
+            {
+                _lines.Dequeue();
+            }
+
+            _lines.Enqueue(line);
+        }
+    }
+
+    private sealed class Logger(RecentLogs sink, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                var error = exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message})";
+                sink.Add($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {logLevel} {category}[{eventId.Id}]: {formatter(state, exception)}{error}");
+            }
+        }
+    }
+}
