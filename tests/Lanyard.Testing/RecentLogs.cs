@@ -17,6 +17,18 @@ public sealed class RecentLogs : ILoggerProvider
     {
     }
 
+    /// <summary>The kept lines, oldest first.</summary>
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
     /// <summary>The kept lines, oldest first, or a note that there were none.</summary>
     public string Describe()
     {

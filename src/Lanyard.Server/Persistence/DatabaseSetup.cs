@@ -17,7 +17,7 @@ internal static class DatabaseSetup
         services.AddSingleton<Features.Clients.ClientDirectory>();
         services.AddSingleton<Features.Tokens.CustomClaimsDirectory>();
         services.AddSingleton<HotRowInvalidation>();
-        services.AddSingleton(sp => new SqliteWriteGate(sp.GetRequiredService<ILogger<SqliteWriteGate>>()));
+        services.AddSingleton<SqliteWriteGate>();
 
         // Options are built once per process (singleton), not once per request: everything they read is a singleton.
         // Both provider contexts are registered; the one the settings name is handed out as

@@ -14,10 +14,11 @@ namespace Lanyard.Server.Persistence;
 /// held write lock from this process. Reads outside transactions are not gated (WAL readers never block).
 /// </summary>
 /// <remarks>
-/// The gate is held from the start of a transaction until its commit, rollback or failure, or, as a backstop,
-/// until its connection closes (a transaction disposed without either ends with its connection). A code path
-/// that opened a second transaction on another connection while holding one would wait for itself: the wait is
-/// bounded, and ends in an exception that names the cause rather than a hang.
+/// The gate is held from the start of a transaction until its commit or rollback, or, as a backstop, until its
+/// connection closes: a transaction disposed without either (after an exception, or a failed commit, which may leave
+/// SQLite's lock held until the rollback) ends with its connection. A code path that opened a second transaction on
+/// another connection while holding one would wait for itself: the wait is bounded, and ends in an exception that
+/// names the cause rather than a hang.
 /// </remarks>
 internal sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger, TimeSpan? maxWait = null)
     : DbTransactionInterceptor, IDbConnectionInterceptor, IDisposable
@@ -28,6 +29,8 @@ internal sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger, T
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly ConcurrentDictionary<Guid, byte> _holders = new();
     private readonly TimeSpan _maxWait = maxWait ?? TimeSpan.FromSeconds(30);
+
+    public void Dispose() => _writer.Dispose();
 
     public override InterceptionResult<DbTransaction> TransactionStarting(
         DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)
@@ -84,16 +87,6 @@ internal sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger, T
         return Task.CompletedTask;
     }
 
-    // A failed start or commit leaves no transaction behind on SQLite: the next one may go.
-    public override void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) =>
-        Release(eventData.ConnectionId);
-
-    public override Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
-    {
-        Release(eventData.ConnectionId);
-        return Task.CompletedTask;
-    }
-
     public InterceptionResult ConnectionClosing(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
     {
         Release(eventData.ConnectionId);
@@ -129,14 +122,12 @@ internal sealed partial class SqliteWriteGate(ILogger<SqliteWriteGate> logger, T
 
     private void Release(Guid connectionId)
     {
-        // Several end events can follow one start (a failed commit, then the rollback, then the close): only the first lets go.
+        // Several end events can follow one start (a rollback, then the close): only the first lets go.
         if (_holders.TryRemove(connectionId, out _))
         {
             _writer.Release();
         }
     }
-
-    public void Dispose() => _writer.Dispose();
 
     private void ReportLongWait(long start)
     {

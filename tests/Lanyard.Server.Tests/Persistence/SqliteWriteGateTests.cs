@@ -1,4 +1,5 @@
 using Lanyard.Server.Persistence;
+using Lanyard.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -93,7 +94,7 @@ public sealed class SqliteWriteGateTests : IDisposable
     }
 
     [Fact]
-    public async Task SaveChanges_outside_a_transaction_queues_too_and_releases()
+    public async Task The_transaction_SaveChanges_opens_for_several_statements_lets_the_next_one_in()
     {
         await using var first = Context();
         first.Notes.Add(new Note { Text = "a" });
@@ -119,8 +120,9 @@ public sealed class SqliteWriteGateTests : IDisposable
     [Fact]
     public async Task A_wait_of_a_second_or_more_is_logged_as_a_warning()
     {
-        var logger = new CapturingLogger();
-        using var gate = new SqliteWriteGate(logger, TimeSpan.FromSeconds(30));
+        var logs = new RecentLogs();
+        using var loggers = new LoggerFactory([logs]);
+        using var gate = new SqliteWriteGate(loggers.CreateLogger<SqliteWriteGate>(), TimeSpan.FromSeconds(30));
         await using var first = Context(gate);
         await using var second = Context(gate);
         var held = await first.Database.BeginTransactionAsync(TestContext.Current.CancellationToken);
@@ -130,9 +132,9 @@ public sealed class SqliteWriteGateTests : IDisposable
         await held.CommitAsync(TestContext.Current.CancellationToken);
         await using var next = await waiting.WaitAsync(Prompt, TestContext.Current.CancellationToken);
 
-        var warning = Assert.Single(logger.Entries);
-        Assert.Equal((LogLevel.Warning, 1303), (warning.Level, warning.EventId));
-        Assert.Contains("single writer", warning.Message, StringComparison.Ordinal);
+        var warning = Assert.Single(logs.Lines);
+        Assert.Contains($" {LogLevel.Warning} {typeof(SqliteWriteGate).FullName}[1303]: ", warning, StringComparison.Ordinal);
+        Assert.Contains("single writer", warning, StringComparison.Ordinal);
         await held.DisposeAsync();
     }
 
@@ -148,23 +150,6 @@ public sealed class SqliteWriteGateTests : IDisposable
         .UseSqlite($"Data Source={_file}")
         .AddInterceptors(gate ?? _gate)
         .Options);
-
-    private sealed class CapturingLogger : ILogger<SqliteWriteGate>
-    {
-        public List<(LogLevel Level, int EventId, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Entries)
-            {
-                Entries.Add((logLevel, eventId.Id, formatter(state, exception)));
-            }
-        }
-    }
 
     private sealed class NotesContext(DbContextOptions<NotesContext> options) : DbContext(options)
     {
