@@ -284,7 +284,7 @@ internal static class MfaEndpoints
         var user = target.User;
         var verdict = await throttle.CountAttemptAsync(target.Tenant.Id, user.Email, address: null, cancellationToken);
         var current = body.CurrentPassword.Length <= MaxPasswordLength ? body.CurrentPassword : "";
-        var verification = hasher.Verify(current, user.PasswordHash ?? hasher.DummyHash);
+        var verification = await hasher.VerifyAsync(current, user.PasswordHash, cancellationToken);
         if (verdict != ThrottleVerdict.Allowed || user.PasswordHash is null || current.Length == 0 || verification == PasswordVerification.Failed)
         {
             Log.RemovalRefused(logger, target.Tenant.Id, user.Id, verdict == ThrottleVerdict.AccountLocked ? "locked" : "credentials");

@@ -82,7 +82,7 @@ internal static class ChangePasswordEndpoint
         var verdict = await throttle.CountAttemptAsync(tenant.Id, user.Email, address: null, cancellationToken);
         var builtIn = user.IdentityProviderName == IdentityProvider.BuiltInName;
         var current = body.CurrentPassword!.Length <= MaxPasswordLength ? body.CurrentPassword : "";
-        var verification = hasher.Verify(current, builtIn ? user.PasswordHash ?? hasher.DummyHash : hasher.DummyHash);
+        var verification = await hasher.VerifyAsync(current, builtIn ? user.PasswordHash : null, cancellationToken);
         var currentOk = verdict == ThrottleVerdict.Allowed && builtIn && user.PasswordHash is not null && current.Length > 0
             && verification != PasswordVerification.Failed;
         if (!currentOk)
@@ -100,9 +100,10 @@ internal static class ChangePasswordEndpoint
             return ApiErrors.Violations(violations);
         }
 
+        var newPasswordHash = await hasher.HashAsync(body.NewPassword!, cancellationToken);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await resets.ApplyNewPasswordAsync(application, tenant, user, body.NewPassword!, PasswordResets.GrantRevokedOnChange, cancellationToken);
+            await resets.ApplyNewPasswordAsync(application, tenant, user, newPasswordHash, PasswordResets.GrantRevokedOnChange, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

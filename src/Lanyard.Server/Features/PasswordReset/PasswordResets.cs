@@ -165,6 +165,7 @@ internal sealed class PasswordResets(
     public async Task<ResetCompletion?> CompleteAsync(
         Application application, Tenant tenant, string code, string newPassword, CancellationToken cancellationToken)
     {
+        var newPasswordHash = await hasher.HashAsync(newPassword, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var consumed = await codes.ConsumeAsync(code, WorkflowPurpose.PasswordReset, cancellationToken);
         if (consumed is null || !string.Equals(consumed.TenantId, tenant.Id, StringComparison.Ordinal))
@@ -185,7 +186,7 @@ internal sealed class PasswordResets(
             user.LastVerifiedAt = time.GetUtcNow();
         }
 
-        await ApplyNewPasswordAsync(application, tenant, user, newPassword, GrantRevokedOnReset, cancellationToken);
+        await ApplyNewPasswordAsync(application, tenant, user, newPasswordHash, GrantRevokedOnReset, cancellationToken);
 
         string? redirectUrl = null, authSessionCode = null;
         var workflow = await policies.GetAsync<PasswordResetWorkflowPolicy>(PolicyKind.PasswordResetWorkflow, cancellationToken: cancellationToken);
@@ -203,15 +204,17 @@ internal sealed class PasswordResets(
     }
 
     /// <summary>
-    /// Sets a new password on a tracked user and ends everything the old one may have opened: every auth
+    /// Sets a new password hash on a tracked user and ends everything the old one may have opened: every auth
     /// session, every grant (with its refresh and access tokens), every outstanding reset link. Queues the
-    /// "password changed" notice. Saved by the caller, inside the caller's transaction.
+    /// "password changed" notice. Saved by the caller, inside the caller's transaction; the hash is made before
+    /// that transaction (<see cref="PasswordHasher.HashAsync"/>), because a transaction on SQLite holds the only
+    /// writer and a hash takes a core for about 150 ms.
     /// </summary>
     public async Task ApplyNewPasswordAsync(
-        Application application, Tenant tenant, User user, string newPassword, string reason, CancellationToken cancellationToken)
+        Application application, Tenant tenant, User user, string newPasswordHash, string reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        user.PasswordHash = hasher.Hash(newPassword);
+        user.PasswordHash = newPasswordHash;
         await db.AuthSessions.Where(s => s.UserId == user.Id && s.RevokedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.RevokedAt, now), cancellationToken);
 

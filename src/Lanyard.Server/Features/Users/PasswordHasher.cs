@@ -12,25 +12,46 @@ namespace Lanyard.Server.Features.Users;
 /// (see <see cref="PasswordHashFormats"/>) verify too and are replaced by this format at the first
 /// successful login.
 /// </summary>
-internal sealed class PasswordHasher(ServerSettings settings)
+/// <remarks>
+/// A hash costs about 150 ms of one core, far more than any other request. Hashes therefore run at most one per
+/// processor (<see cref="Slots"/>) and further ones wait asynchronously for a slot, without holding a thread: a
+/// burst of logins, honest or a guessing attack, keeps its CPU to the cores, and the thread pool does not grow
+/// threads that then take turns on those cores while token, JWKS and page requests queue behind them.
+/// </remarks>
+internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvider time, ILogger<PasswordHasher> logger) : IDisposable
 {
     private const string Scheme = "pbkdf2-sha256";
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
-    private readonly Lazy<string> _dummyHash = new(() => new PasswordHasher(settings).Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))));
+    private static readonly TimeSpan SlowWait = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(1);
 
-    /// <summary>
-    /// A hash of a random password at the current work factor. Verifying against it when an account does
-    /// not exist costs the same time as a real check, so response times do not reveal which accounts exist.
-    /// </summary>
-    public string DummyHash => _dummyHash.Value;
+    private readonly SemaphoreSlim _slots = new(Slots, Slots);
+    private readonly Lazy<string> _dummyHash = new(() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), settings.PasswordHashIterations));
+    private int _waiting;
+    private long _lastWarningTicks = long.MinValue;
 
-    public string Hash(string password)
+    /// <summary>How many hashes run at once: one per processor the runtime may use.</summary>
+    public static int Slots { get; } = Environment.ProcessorCount;
+
+    /// <summary>Slots free right now (for tests and diagnostics).</summary>
+    internal int FreeSlots => _slots.CurrentCount;
+
+    /// <summary>Callers queued for a slot right now (for tests and diagnostics).</summary>
+    internal int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>A hash of <paramref name="password"/> at the current work factor, once a hashing slot is free.</summary>
+    public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
     {
-        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
-        var hash = Derive(password, salt, settings.PasswordHashIterations);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"${Scheme}$i={settings.PasswordHashIterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+        await EnterAsync(cancellationToken);
+        try
+        {
+            return Hash(password, settings.PasswordHashIterations);
+        }
+        finally
+        {
+            _slots.Release();
+        }
     }
 
     /// <summary>
@@ -38,8 +59,34 @@ internal sealed class PasswordHasher(ServerSettings settings)
     /// another format than Lanyard's own (an imported one) or at a lower work factor verifies with
     /// <see cref="PasswordVerification.SucceededRehashNeeded"/>, so the caller stores a fresh hash of the
     /// password it now knows. A malformed hash or one whose cost exceeds the bounds never verifies.
+    /// <para>
+    /// With no stored hash (an unknown account, one without a password, one of another identity provider) the
+    /// password is checked against a hash of a random password and fails: the check costs the same either way,
+    /// so the response time does not tell which accounts exist or have a password.
+    /// </para>
     /// </summary>
-    public PasswordVerification Verify(string password, string? stored)
+    public async Task<PasswordVerification> VerifyAsync(string password, string? stored, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken);
+        try
+        {
+            if (stored is null)
+            {
+                _ = Verify(password, _dummyHash.Value);
+                return PasswordVerification.Failed;
+            }
+
+            return Verify(password, stored);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    public void Dispose() => _slots.Dispose();
+
+    private PasswordVerification Verify(string password, string stored)
     {
         var hash = PasswordHashFormats.TryParse(stored);
         if (hash is null || !hash.Matches(password))
@@ -53,8 +100,54 @@ internal sealed class PasswordHasher(ServerSettings settings)
             : PasswordVerification.SucceededRehashNeeded;
     }
 
-    private static byte[] Derive(string password, byte[] salt, int iterations) =>
-        Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
+    private async Task EnterAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_slots.Wait(0, CancellationToken.None))
+        {
+            return;
+        }
+
+        var started = time.GetTimestamp();
+        var waiting = Interlocked.Increment(ref _waiting);
+        try
+        {
+            // A caller that gives up (the browser went away) leaves the queue without costing a hash.
+            await _slots.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
+        var waited = time.GetElapsedTime(started);
+        if (waited >= SlowWait && ShouldWarn())
+        {
+            HashingSaturated(logger, (long)waited.TotalMilliseconds, Slots, waiting);
+        }
+    }
+
+    /// <summary>At most one warning a minute: under a sustained burst every request waits, and one line says it.</summary>
+    private bool ShouldWarn()
+    {
+        var now = time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastWarningTicks);
+        return (last == long.MinValue || time.GetElapsedTime(last, now) >= WarningInterval)
+               && Interlocked.CompareExchange(ref _lastWarningTicks, now, last) == last;
+    }
+
+    private static string Hash(string password, int iterations)
+    {
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"${Scheme}$i={iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+    }
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Warning,
+        Message = "Password hashing is saturated: a request waited {WaitedMs} ms for one of the {Slots} hashing slots, with {Waiting} request(s) queued. " +
+                  "Logins and password changes are CPU-bound here: add cores or nodes, or look for a password-guessing burst (Lanyard:Throttling)")]
+    private static partial void HashingSaturated(ILogger logger, long waitedMs, int slots, int waiting);
 }
 
 internal enum PasswordVerification

@@ -87,7 +87,7 @@ internal sealed partial class IndexModel(
             .FirstOrDefaultAsync(cancellationToken);
 
         // Always run the hash, whatever is known already: the response time must not tell.
-        var verification = hasher.Verify(password, user?.PasswordHash ?? hasher.DummyHash);
+        var verification = await hasher.VerifyAsync(password, user?.PasswordHash, cancellationToken);
         if (verdict == ThrottleVerdict.Allowed && user is { Status: UserStatus.Active, PasswordHash: null }
             && (await policies.GetAsync<LoginWorkflowPolicy>(PolicyKind.LoginWorkflow, cancellationToken: cancellationToken)).MissingPasswordRemediation)
         {
@@ -106,7 +106,7 @@ internal sealed partial class IndexModel(
 
         if (verification == PasswordVerification.SucceededRehashNeeded)
         {
-            user.PasswordHash = hasher.Hash(password);
+            user.PasswordHash = await hasher.HashAsync(password, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }
 

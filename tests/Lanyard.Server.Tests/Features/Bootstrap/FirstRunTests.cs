@@ -86,7 +86,8 @@ public abstract class FirstRunTests(LanyardFactory factory)
         Assert.True(user.EmailVerified);
         Assert.Equal("wristband", user.IdentityProviderName);
         Assert.NotEqual(PasswordVerification.Failed,
-            scope.ServiceProvider.GetRequiredService<PasswordHasher>().Verify(factory.Bootstrap.DemoUserPassword, user.PasswordHash));
+            await scope.ServiceProvider.GetRequiredService<PasswordHasher>().VerifyAsync(
+                factory.Bootstrap.DemoUserPassword, user.PasswordHash, TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -97,8 +97,10 @@ public abstract class CodeFlowTests(LanyardFactory factory)
         var tenant = await factory.CreateTenantAsync();
         var email = $"old{Guid.NewGuid():N}@example.com";
         var user = await factory.CreateUserAsync(tenant, email);
-        var weaker = new Lanyard.Server.Features.Users.PasswordHasher(
-            factory.Services.GetRequiredService<Lanyard.Server.Hosting.ServerSettings>() with { PasswordHashIterations = 500 }).Hash(OAuthFlow.TestPassword);
+        var weaker = await new Lanyard.Server.Features.Users.PasswordHasher(
+                factory.Services.GetRequiredService<Lanyard.Server.Hosting.ServerSettings>() with { PasswordHashIterations = 500 },
+                TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Lanyard.Server.Features.Users.PasswordHasher>.Instance)
+            .HashAsync(OAuthFlow.TestPassword, TestContext.Current.CancellationToken);
         await using (var scope = factory.ScopeFor(tenant.ApplicationId, tenant.Id))
         {
             await LanyardFactory.Db(scope).Users.Where(u => u.Id == user.Id)

@@ -93,8 +93,8 @@ public abstract class CreateUserTests(LanyardFactory factory)
         Assert.True(user.HasPassword);
         Assert.DoesNotContain("correct horse battery", user.PasswordHash!, StringComparison.Ordinal);
         var hasher = factory.Services.GetRequiredService<PasswordHasher>();
-        Assert.NotEqual(PasswordVerification.Failed, hasher.Verify("correct horse battery", user.PasswordHash));
-        Assert.Equal(PasswordVerification.Failed, hasher.Verify("correct horse batterY", user.PasswordHash));
+        Assert.NotEqual(PasswordVerification.Failed, await hasher.VerifyAsync("correct horse battery", user.PasswordHash, TestContext.Current.CancellationToken));
+        Assert.Equal(PasswordVerification.Failed, await hasher.VerifyAsync("correct horse batterY", user.PasswordHash, TestContext.Current.CancellationToken));
     }
 }
 
