@@ -1,3 +1,4 @@
+using Lanyard.Server.Features.Tenants;
 using Lanyard.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -19,4 +20,16 @@ internal sealed class SqliteLanyardDbContext(DbContextOptions<SqliteLanyardDbCon
 
 /// <summary>The PostgreSQL flavour of <see cref="LanyardDbContext"/>: same model, its own migrations.</summary>
 internal sealed class PostgresLanyardDbContext(DbContextOptions<PostgresLanyardDbContext> options, ITenantContext tenant)
-    : LanyardDbContext(options, tenant);
+    : LanyardDbContext(options, tenant)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+
+        // The list API reads a tenant name prefix as a range of the (application_id, normalized_name) index
+        // (TenantJson): that needs the column to order by code point, as SQLite's default BINARY collation
+        // does. A cluster's default collation is usually linguistic; the names are lowercase ASCII, so "C"
+        // changes no match, and sorting by name now agrees with SQLite (a linguistic order skips the '-').
+        modelBuilder.Entity<Tenant>().Property(t => t.NormalizedName).UseCollation("C");
+    }
+}

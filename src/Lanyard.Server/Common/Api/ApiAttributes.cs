@@ -31,11 +31,18 @@ internal sealed class ApiAttributes<T>(Expression<Func<T, string>> id)
     /// A string attribute (eq, ne, sw, in, nin). <paramref name="normalize"/> rewrites each compared value,
     /// for a selector that targets a normalized column (e.g. lowercase names compared case-insensitively).
     /// </summary>
-    public ApiAttributes<T> String(string name, Expression<Func<T, string>> selector, bool filter = true, bool sort = false, Func<string, string>? normalize = null) =>
+    /// <param name="ordinal">
+    /// Set only when the column orders by code point on every provider (SQLite's default BINARY collation, a
+    /// PostgreSQL column with collation "C"): then <c>sw</c> also becomes a range of the column, which an index
+    /// on it can serve, where LIKE cannot (SQLite's LIKE ignores case; PostgreSQL's needs a "C" collation). Under
+    /// a linguistic collation the range would be wrong: "az…" sorts after "a{" there, so rows would go missing.
+    /// </param>
+    public ApiAttributes<T> String(
+        string name, Expression<Func<T, string>> selector, bool filter = true, bool sort = false, Func<string, string>? normalize = null, bool ordinal = false) =>
         Add(new ApiAttribute<T, string>(name, ApiValueType.String, selector, filter, sort, literal =>
             literal.Kind == QueryLiteralKind.String
                 ? Parsed<string>.Ok(normalize is null ? literal.Text : normalize(literal.Text))
-                : Parsed<string>.Fail($"'{name}' is compared with a \"quoted string\".")));
+                : Parsed<string>.Fail($"'{name}' is compared with a \"quoted string\"."), ordinal));
 
     public ApiAttributes<T> Boolean(string name, Expression<Func<T, bool>> selector, bool filter = true, bool sort = false) =>
         Add(new ApiAttribute<T, bool>(name, ApiValueType.Boolean, selector, filter, sort, literal =>
@@ -107,7 +114,13 @@ internal abstract class ApiAttribute<T>(string name, ApiValueType type, bool fil
 }
 
 internal sealed class ApiAttribute<T, TValue>(
-    string name, ApiValueType type, Expression<Func<T, TValue>> selector, bool filterable, bool sortable, Func<QueryLiteral, Parsed<TValue>> parse)
+    string name,
+    ApiValueType type,
+    Expression<Func<T, TValue>> selector,
+    bool filterable,
+    bool sortable,
+    Func<QueryLiteral, Parsed<TValue>> parse,
+    bool ordinal = false)
     : ApiAttribute<T>(name, type, filterable, sortable)
 {
     private static readonly System.Reflection.MethodInfo StartsWith = typeof(string).GetMethod(nameof(string.StartsWith), [typeof(string)])!;
@@ -156,16 +169,100 @@ internal sealed class ApiAttribute<T, TValue>(
 
     /// <summary>
     /// A case-sensitive prefix match on every provider: SQLite's LIKE (what StartsWith becomes) ignores ASCII
-    /// case, so the prefix is compared exactly as well. StartsWith stays first so an index can still serve it,
-    /// and so that in memory the substring is only taken of a value long enough.
+    /// case, so the prefix is compared exactly as well. StartsWith stays before the substring so that in memory
+    /// the substring is only taken of a value long enough. On an ordinal column the range of
+    /// <see cref="PrefixRange"/> comes first: an index range the database can seek, with the match as the
+    /// residual check, so the rows are exactly those of the match alone.
     /// </summary>
-    private static BinaryExpression StartsWithExactly(Expression column, TValue prefix)
+    private Expression StartsWithExactly(Expression column, TValue prefix)
     {
+        var text = (string)(object)prefix!;
         var value = Parameter(prefix);
-        var length = SqlParameter.Of(((string)(object)prefix!).Length);
-        return Expression.AndAlso(
+        var length = SqlParameter.Of(text.Length);
+        Expression match = Expression.AndAlso(
             Expression.Call(column, StartsWith, value),
             Expression.Equal(Expression.Call(column, Substring, Expression.Constant(0), length), value));
+        if (!ordinal || !PrefixRange.TryGet(text, out var upper))
+        {
+            return match;
+        }
+
+        if (upper is not null)
+        {
+            match = Expression.AndAlso(PrefixRange.Compare(column, upper, Expression.LessThan), match);
+        }
+
+        return Expression.AndAlso(PrefixRange.Compare(column, text, Expression.GreaterThanOrEqual), match);
+    }
+}
+
+/// <summary>
+/// The values that start with a prefix, as a range <c>[prefix, upper)</c> in code-point order: what an index
+/// of a column ordered by code point (UTF-8 bytes) can seek. The comparisons are <c>string.Compare(a, b) op 0</c>,
+/// which EF Core translates to plain <c>a op b</c> in SQL; in memory <see cref="ApiList.Page{T}"/> makes them
+/// ordinal (<see cref="Ordinal"/>), as the culture's order is not the column's.
+/// </summary>
+internal static class PrefixRange
+{
+    private static readonly System.Reflection.MethodInfo CultureCompare = typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!;
+    private static readonly System.Reflection.MethodInfo OrdinalCompare = typeof(string).GetMethod(nameof(string.CompareOrdinal), [typeof(string), typeof(string)])!;
+
+    /// <summary>
+    /// False when no range helps (the empty prefix matches everything) or when the prefix holds a surrogate:
+    /// UTF-16 and code-point order disagree there, and a half pair cannot be sent to a database as text.
+    /// Otherwise <paramref name="upper"/> is the least string above every value with the prefix: the prefix
+    /// with its last character incremented, trailing <see cref="char.MaxValue"/> dropped first; null when the
+    /// prefix is all <see cref="char.MaxValue"/>, and then the range has no upper end.
+    /// </summary>
+    public static bool TryGet(string prefix, out string? upper)
+    {
+        upper = null;
+        if (prefix.Length == 0 || prefix.Any(char.IsSurrogate))
+        {
+            return false;
+        }
+
+        for (var i = prefix.Length - 1; i >= 0; i--)
+        {
+            if (prefix[i] == char.MaxValue)
+            {
+                continue;
+            }
+
+            var chars = prefix.ToCharArray(0, i + 1);
+            chars[i]++;
+
+            // Past U+D7FF comes the surrogate block: no character lies between U+D7FF and U+E000 in code-point
+            // order, and a lone surrogate is not text.
+            if (char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uE000';
+            }
+
+            upper = new string(chars);
+            return true;
+        }
+
+        return true;
+    }
+
+    public static BinaryExpression Compare(Expression column, string bound, Func<Expression, Expression, BinaryExpression> op) =>
+        op(Expression.Call(CultureCompare, column, SqlParameter.Of(bound)), Expression.Constant(0));
+
+    /// <summary>
+    /// The same filter with every <c>string.Compare(a, b)</c> made ordinal, for evaluation in memory. UTF-16
+    /// order differs from code-point order only past a surrogate, and a bound holds none, so every value with
+    /// the prefix still falls inside the range, whatever follows the prefix.
+    /// </summary>
+    public static Expression<Func<T, bool>> Ordinal<T>(Expression<Func<T, bool>> filter) =>
+        (Expression<Func<T, bool>>)new OrdinalRewriter().Visit(filter);
+
+    private sealed class OrdinalRewriter : ExpressionVisitor
+    {
+        protected override Expression VisitMethodCall(MethodCallExpression node) =>
+            node.Method == CultureCompare
+                ? Expression.Call(OrdinalCompare, Visit(node.Arguments[0]), Visit(node.Arguments[1]))
+                : base.VisitMethodCall(node);
     }
 }
 

@@ -89,7 +89,7 @@ internal static class ApiList
         var filtered = source.AsQueryable();
         if (request.Filter is not null)
         {
-            filtered = filtered.Where(request.Filter);
+            filtered = filtered.Where(PrefixRange.Ordinal(request.Filter));
         }
 
         var total = filtered.LongCount();

@@ -11,12 +11,14 @@ internal static class TenantJson
 {
     /// <summary>
     /// <c>name</c> (and Wristband's older <c>domainName</c>) compare against the normalized column with the value
-    /// lowercased, so they are case-insensitive like tenant hosts; <c>displayName</c> compares as stored.
+    /// lowercased, so they are case-insensitive like tenant hosts; <c>displayName</c> compares as stored. The
+    /// normalized column orders by code point on both providers (collation "C" on PostgreSQL, see
+    /// <c>PostgresLanyardDbContext</c>), so a name prefix is read as a range of its index.
     /// </summary>
     public static ApiAttributes<Tenant> Attributes { get; } = new ApiAttributes<Tenant>(t => t.Id)
         .String("id", t => t.Id)
-        .String("name", t => t.NormalizedName, sort: true, normalize: Lowercase)
-        .String("domainName", t => t.NormalizedName, sort: true, normalize: Lowercase)
+        .String("name", t => t.NormalizedName, sort: true, normalize: Lowercase, ordinal: true)
+        .String("domainName", t => t.NormalizedName, sort: true, normalize: Lowercase, ordinal: true)
         .String("displayName", t => t.DisplayName, sort: true)
         .Enum("status", t => t.Status)
         .Enum("type", t => t.Type)

@@ -1143,7 +1143,8 @@ namespace Lanyard.Server.Persistence.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")
-                        .HasColumnName("normalized_name");
+                        .HasColumnName("normalized_name")
+                        .UseCollation("C");
 
                     b.Property<string>("PublicMetadata")
                         .HasColumnType("text")

@@ -160,6 +160,39 @@ public abstract class TenantListApiTests(LanyardFactory factory)
     }
 
     [Fact]
+    public async Task Name_prefixes_match_exactly_at_the_edges_of_their_range()
+    {
+        // Around each prefix: the prefix itself, longer names, the names just below and just above it in code-point
+        // order, the prefix's successor (its last character plus one) and names that start with the successor.
+        string[] suffixes =
+        [
+            "b", "b9", "ba", "ba-1", "ba9", "baz", "bb", "bb1", "bc",
+            "c8z", "c9", "c9-0", "c90", "c9z", "ca",
+            "dy9", "dz", "dz0", "dzz", "e",
+            "e-1", "e-a-2", "e0", "e1",
+        ];
+        var seeded = await _kit.SeedNamesAsync(suffixes);
+        var p = seeded.Prefix;
+        string[] prefixes = ["", "b", "ba", "bb", "c9", "c9-", "dz", "e-", "e-a-", "e0", "c", "bz", "c90", "x", "ba-1", "ba-10"];
+        foreach (var prefix in prefixes)
+        {
+            var expected = suffixes.Where(s => s.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+            foreach (var written in new[] { p + prefix, (p + prefix).ToUpperInvariant() })
+            {
+                var names = await NamesAsync(seeded, "query=" + Uri.EscapeDataString($"name sw \"{written}\"") + "&sort_by=name&count=100");
+                Assert.True(expected.SequenceEqual(names), $"sw \"{written}\": expected [{string.Join(",", expected)}], got [{string.Join(",", names)}]");
+
+                using var total = await _kit.ListAsync("query=" + Uri.EscapeDataString($"domainName sw \"{written}\"") + "&count=0");
+                Assert.Equal(expected.Length, (await TenantListKit.BodyAsync(total)).GetProperty("totalResults").GetInt64());
+            }
+        }
+
+        // The range is only a faster way to the same rows: combined with other terms, negated by them or not.
+        Assert.Equal(["ba", "ba-1", "ba9", "baz"], await NamesAsync(seeded, TenantListKit.Query(seeded, $"name sw \"{p}ba\" or name eq \"{p}zz\"") + "&sort_by=name"));
+        Assert.Equal(["b9", "ba9"], await NamesAsync(seeded, TenantListKit.Query(seeded, $"(name sw \"{p}b9\" or name sw \"{p}ba9\") and name ne \"{p}b\"") + "&sort_by=name"));
+    }
+
+    [Fact]
     public async Task Compared_values_reach_the_database_as_parameters_never_as_sql_text()
     {
         await factory.StartAsync();

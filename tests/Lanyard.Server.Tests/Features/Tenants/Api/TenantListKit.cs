@@ -60,6 +60,32 @@ internal sealed class TenantListKit(LanyardFactory factory)
         return new Seeded(prefix, tenants);
     }
 
+    /// <summary>
+    /// Tenants named <c>{prefix}{suffix}</c> for each suffix, under a fresh prefix; each with the display name and
+    /// creation minute (after <see cref="T0"/>) <paramref name="shape"/> gives for its position, so sorts can tie.
+    /// </summary>
+    public async Task<Seeded> SeedNamesAsync(IReadOnlyList<string> suffixes, Func<int, (string DisplayName, int Minute)>? shape = null)
+    {
+        var prefix = "q" + Guid.NewGuid().ToString("N")[..7];
+        var tenants = new Dictionary<string, Tenant>(StringComparer.Ordinal);
+        for (var i = 0; i < suffixes.Count; i++)
+        {
+            var tenant = await factory.CreateTenantAsync(prefix + suffixes[i]);
+            if (shape is not null)
+            {
+                var (displayName, minute) = shape(i);
+                await using var scope = factory.ScopeFor(ApplicationId);
+                await LanyardFactory.Db(scope).Tenants.Where(t => t.Id == tenant.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(t => t.DisplayName, displayName)
+                    .SetProperty(t => t.CreatedAt, T0.AddMinutes(minute)));
+            }
+
+            tenants[suffixes[i]] = tenant;
+        }
+
+        return new Seeded(prefix, tenants);
+    }
+
     public async Task<HttpResponseMessage> ListAsync(string query, HttpClient? api = null) =>
         await (api ?? await AdminAsync()).GetAsync(new Uri(ListPath + (query.Length == 0 ? "" : "?" + query), UriKind.Relative));
 
