@@ -76,9 +76,31 @@ internal static class ApiList
             return new PageEnvelope<JsonObject>(total, page.StartIndex, 0, []);
         }
 
-        var rows = await Sorting.Apply(filtered, request.Sort, attributes)
-            .Skip(page.StartIndex - 1).Take(page.Count)
-            .ToListAsync(cancellationToken);
+        var pageQuery = Sorting.Apply(filtered, request.Sort, attributes).Skip(page.StartIndex - 1).Take(page.Count);
+        List<T> rows;
+        if (request.Sort.Count == 0 && page.StartIndex > 1)
+        {
+            // A deep page in key order: select only the page's keys, so the rows OFFSET skips are walked in an
+            // index of the key (scope column, then key) without touching the table, then read the page's rows by
+            // key. Reading whole rows, PostgreSQL fetches every skipped row from the heap. EXPLAIN ANALYZE of the
+            // last page of 100,000 tenants: about 3x faster on PostgreSQL and on SQLite. Not for other orders: no
+            // index holds their column and the key, and for a deep page by display name both planners chose worse
+            // plans with the join than without.
+            var keys = pageQuery.Select(attributes.Id);
+
+            // A parameter of its own: the key selector's is bound again inside the subquery, and EF Core refuses
+            // one parameter in nested lambdas.
+            var row = Expression.Parameter(typeof(T), "row");
+            var key = ParameterSwap.Replace(attributes.Id.Body, attributes.Id.Parameters[0], row);
+            var inPage = Expression.Lambda<Func<T, bool>>(
+                Expression.Call(typeof(Queryable), nameof(Queryable.Contains), [typeof(string)], keys.Expression, key), row);
+            rows = await Sorting.Apply(source.Where(inPage), request.Sort, attributes).ToListAsync(cancellationToken);
+        }
+        else
+        {
+            rows = await pageQuery.ToListAsync(cancellationToken);
+        }
+
         var items = rows.Select(row => request.Fields.Apply(toJson(row))).ToList();
         return new PageEnvelope<JsonObject>(total, page.StartIndex, items.Count, items);
     }

@@ -193,6 +193,36 @@ public abstract class TenantListApiTests(LanyardFactory factory)
     }
 
     [Fact]
+    public async Task Deep_pages_are_the_same_slice_of_the_whole_list_in_every_order()
+    {
+        // Display names and creation times repeat, so every order but the default one has ties the id must break.
+        string[] suffixes = [.. Enumerable.Range(0, 13).Select(i => $"n{(i * 7) % 13:d2}")];
+        var seeded = await _kit.SeedNamesAsync(suffixes, i => ((i % 3) switch { 0 => "Same", 1 => "same", _ => $"Name {i % 5}" }, i % 4));
+        string[] sorts =
+        [
+            "", "&sort_by=name", "&sort_by=name:desc", "&sort_by=domainName", "&sort_by=displayName", "&sort_by=displayName:desc",
+            "&sort_by=creationTime", "&sort_by=creationTime:desc", "&sort_by=creationTime:desc,displayName",
+        ];
+        foreach (var sort in sorts)
+        {
+            var query = TenantListKit.Query(seeded) + sort;
+            var whole = await IdsAsync(query + "&count=100");
+            Assert.Equal(suffixes.Length, whole.Length);
+            foreach (var count in new[] { 1, 4 })
+            {
+                for (var start = 1; start <= whole.Length + 1; start++)
+                {
+                    var page = await IdsAsync(query + $"&start_index={start}&count={count}");
+                    Assert.True(whole.Skip(start - 1).Take(count).SequenceEqual(page), $"{sort} start_index={start} count={count}: [{string.Join(",", page)}]");
+                }
+            }
+        }
+
+        // The default order is the id's; its deep pages go by the key alone.
+        Assert.Equal(seeded.Tenants.Values.Select(t => t.Id).Order(StringComparer.Ordinal), await IdsAsync(TenantListKit.Query(seeded) + "&count=100"));
+    }
+
+    [Fact]
     public async Task Compared_values_reach_the_database_as_parameters_never_as_sql_text()
     {
         await factory.StartAsync();
@@ -325,6 +355,14 @@ public abstract class TenantListApiTests(LanyardFactory factory)
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await factory.AdminTokenAsync());
         using var response = await client.GetAsync(new Uri(_kit.ListPath, UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private async Task<string[]> IdsAsync(string query)
+    {
+        using var response = await _kit.ListAsync(query);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await TenantListKit.BodyAsync(response);
+        return [.. body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!)];
     }
 
     private async Task<string[]> NamesAsync(Seeded seeded, string query)
