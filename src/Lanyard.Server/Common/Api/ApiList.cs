@@ -76,7 +76,6 @@ internal static class ApiList
             return new PageEnvelope<JsonObject>(total, page.StartIndex, 0, []);
         }
 
-        var pageQuery = Sorting.Apply(filtered, request.Sort, attributes).Skip(page.StartIndex - 1).Take(page.Count);
         List<T> rows;
         if (request.Sort.Count == 0 && page.StartIndex > 1)
         {
@@ -86,7 +85,13 @@ internal static class ApiList
             // last page of 100,000 tenants: about 3x faster on PostgreSQL and on SQLite. Not for other orders: no
             // index holds their column and the key, and for a deep page by display name both planners chose worse
             // plans with the join than without.
-            var keys = pageQuery.Select(attributes.Id);
+            //
+            // Skip and Take as SQL parameters: inside a lambda EF Core inlines constants, and a page number in the SQL
+            // text would make every start_index a query of its own to compile and cache.
+            var sorted = Sorting.Apply(filtered, request.Sort, attributes).Expression;
+            var skipped = Expression.Call(typeof(Queryable), nameof(Queryable.Skip), [typeof(T)], sorted, SqlParameter.Of(page.StartIndex - 1));
+            var taken = Expression.Call(typeof(Queryable), nameof(Queryable.Take), [typeof(T)], skipped, SqlParameter.Of(page.Count));
+            var keys = filtered.Provider.CreateQuery<T>(taken).Select(attributes.Id);
 
             // A parameter of its own: the key selector's is bound again inside the subquery, and EF Core refuses
             // one parameter in nested lambdas.
@@ -98,7 +103,7 @@ internal static class ApiList
         }
         else
         {
-            rows = await pageQuery.ToListAsync(cancellationToken);
+            rows = await Sorting.Apply(filtered, request.Sort, attributes).Skip(page.StartIndex - 1).Take(page.Count).ToListAsync(cancellationToken);
         }
 
         var items = rows.Select(row => request.Fields.Apply(toJson(row))).ToList();
