@@ -50,6 +50,32 @@ public abstract class ImportApiTests(LanyardFactory factory)
     }
 
     [Fact]
+    public async Task A_row_that_deactivates_a_signed_in_user_ends_its_sessions_and_revokes_its_grants()
+    {
+        var tenant = await factory.CreateTenantAsync();
+        var email = ImportKit.Email();
+        var user = await factory.CreateUserAsync(tenant, email);
+        var flow = new OAuthFlow(factory);
+        var (tokens, _) = await flow.LoginAsync(flow.DemoClient, tenant.Name, email);
+
+        var answer = await _kit.ImportAsync(tenant.Id, ImportKit.Csv(new Dictionary<string, string> { ["email"] = email, ["status"] = "INACTIVE" }));
+
+        Assert.Equal((1, "updated"), (Assert.Single(answer.Rows).Row, answer.Rows[0].Status));
+        await using (var scope = factory.ScopeFor(tenant.ApplicationId, tenant.Id))
+        {
+            var db = LanyardFactory.Db(scope);
+            Assert.True(await db.AuthSessions.AnyAsync(s => s.UserId == user.Id), "the login made a session");
+            Assert.False(await db.AuthSessions.AnyAsync(s => s.UserId == user.Id && s.RevokedAt == null));
+            var grants = await db.Grants.Where(g => g.UserId == user.Id).Select(g => new { g.RevokedAt, g.RevokedReason }).ToListAsync();
+            Assert.NotEmpty(grants);
+            Assert.All(grants, g => Assert.Equal("user_deactivated", g.RevokedReason));
+        }
+
+        using var refresh = await flow.RefreshAsync(flow.DemoClient, tokens.RefreshToken!);
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+    }
+
+    [Fact]
     public async Task Importing_the_same_file_again_changes_nothing_and_says_unchanged()
     {
         var tenant = await factory.CreateTenantAsync();

@@ -202,7 +202,7 @@ internal static class UserEndpoints
 
             if (deactivated)
             {
-                await RevokeSessionsAndTokensAsync(db, tracked, "user_deactivated", now, cancellationToken);
+                await RevokeSessionsAndTokensAsync(db, tracked, UserSignOut.DeactivatedReason, now, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
@@ -251,14 +251,8 @@ internal static class UserEndpoints
         return TypedResults.NoContent();
     }
 
-    /// <summary>Ends the user's auth sessions and revokes its grants: their refresh tokens stop refreshing and their access tokens stop working on Lanyard's APIs.</summary>
-    private static async Task RevokeSessionsAndTokensAsync(LanyardDbContext db, User user, string reason, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await db.AuthSessions.Where(s => s.UserId == user.Id && s.RevokedAt == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.RevokedAt, now), cancellationToken);
-        await db.Grants.Where(g => g.TenantId == user.TenantId && g.UserId == user.Id && g.RevokedAt == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(g => g.RevokedAt, now).SetProperty(g => g.RevokedReason, reason), cancellationToken);
-    }
+    private static Task RevokeSessionsAndTokensAsync(LanyardDbContext db, User user, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
+        UserSignOut.RevokeAsync(db, user.TenantId!, [user.Id], reason, now, cancellationToken);
 
     /// <summary>Email, username and external id are unique per (tenant, identity provider); the scope is the user's tenant.</summary>
     private static async Task CheckUniqueAsync(LanyardDbContext db, User user, UserFields fields, ConstraintViolations violations, CancellationToken cancellationToken)

@@ -179,6 +179,7 @@ internal sealed class UserImporter(LanyardDbContext db, TenantContext scope, Tim
             .ToLookup(ur => ur.UserId, ur => ur.RoleId);
 
         var results = new List<ImportRowResult>(entries.Count);
+        var deactivated = new List<string>();
         foreach (var entry in entries)
         {
             if (entry.Candidate is not { } candidate)
@@ -201,7 +202,7 @@ internal sealed class UserImporter(LanyardDbContext db, TenantContext scope, Tim
                 db.Users.Add(user);
                 results.Add(new ImportRowResult(entry.Row, ImportRowStatus.Created, user.Id));
             }
-            else if (Apply(candidate, user) || newRoles.Count > 0)
+            else if (ApplyNoting(candidate, user, deactivated) || newRoles.Count > 0)
             {
                 // Read untracked so unchanged rows cost no change tracking; a changed row is written whole,
                 // still guarded by its version.
@@ -220,12 +221,37 @@ internal sealed class UserImporter(LanyardDbContext db, TenantContext scope, Tim
             }
         }
 
-        if (results.Exists(r => r.Status is ImportRowStatus.Created or ImportRowStatus.Updated))
+        if (!results.Exists(r => r.Status is ImportRowStatus.Created or ImportRowStatus.Updated))
         {
-            await db.SaveChangesAsync(cancellationToken);
+            return results;
         }
 
+        if (deactivated.Count == 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return results;
+        }
+
+        // A user the file deactivates is signed out as by the API's deactivation, in the same transaction as the
+        // rows: an INACTIVE row must not leave a session that still signs the user in through SSO.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await UserSignOut.RevokeAsync(db, scope.TenantId!, deactivated, UserSignOut.DeactivatedReason, time.GetUtcNow(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return results;
+    }
+
+    /// <summary><see cref="Apply"/>, noting in <paramref name="deactivated"/> a user whose status it turns to inactive.</summary>
+    private bool ApplyNoting(ImportCandidate candidate, User user, List<string> deactivated)
+    {
+        var wasInactive = user.Status == UserStatus.Inactive;
+        var changed = Apply(candidate, user);
+        if (!wasInactive && user.Status == UserStatus.Inactive)
+        {
+            deactivated.Add(user.Id);
+        }
+
+        return changed;
     }
 
     /// <summary>Who already holds the usernames and external ids the rows ask for.</summary>
