@@ -76,6 +76,7 @@ internal static class ApiList
             return new PageEnvelope<JsonObject>(total, page.StartIndex, 0, []);
         }
 
+        var sorted = Sorting.Apply(filtered, request.Sort, attributes);
         List<T> rows;
         if (request.Sort.Count == 0 && page.StartIndex > 1)
         {
@@ -88,8 +89,7 @@ internal static class ApiList
             //
             // Skip and Take as SQL parameters: inside a lambda EF Core inlines constants, and a page number in the SQL
             // text would make every start_index a query of its own to compile and cache.
-            var sorted = Sorting.Apply(filtered, request.Sort, attributes).Expression;
-            var skipped = Expression.Call(typeof(Queryable), nameof(Queryable.Skip), [typeof(T)], sorted, SqlParameter.Of(page.StartIndex - 1));
+            var skipped = Expression.Call(typeof(Queryable), nameof(Queryable.Skip), [typeof(T)], sorted.Expression, SqlParameter.Of(page.StartIndex - 1));
             var taken = Expression.Call(typeof(Queryable), nameof(Queryable.Take), [typeof(T)], skipped, SqlParameter.Of(page.Count));
             var keys = filtered.Provider.CreateQuery<T>(taken).Select(attributes.Id);
 
@@ -103,7 +103,7 @@ internal static class ApiList
         }
         else
         {
-            rows = await Sorting.Apply(filtered, request.Sort, attributes).Skip(page.StartIndex - 1).Take(page.Count).ToListAsync(cancellationToken);
+            rows = await sorted.Skip(page.StartIndex - 1).Take(page.Count).ToListAsync(cancellationToken);
         }
 
         var items = rows.Select(row => request.Fields.Apply(toJson(row))).ToList();

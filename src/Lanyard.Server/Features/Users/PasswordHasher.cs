@@ -41,18 +41,8 @@ internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvid
     internal int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>A hash of <paramref name="password"/> at the current work factor, once a hashing slot is free.</summary>
-    public async Task<string> HashAsync(string password, CancellationToken cancellationToken)
-    {
-        await EnterAsync(cancellationToken);
-        try
-        {
-            return Hash(password, settings.PasswordHashIterations);
-        }
-        finally
-        {
-            _slots.Release();
-        }
-    }
+    public Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
+        InSlotAsync(() => Hash(password, settings.PasswordHashIterations), cancellationToken);
 
     /// <summary>
     /// Checks a password against a stored hash in any format of <see cref="PasswordHashFormats"/>. A hash in
@@ -65,26 +55,16 @@ internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvid
     /// so the response time does not tell which accounts exist or have a password.
     /// </para>
     /// </summary>
-    public async Task<PasswordVerification> VerifyAsync(string password, string? stored, CancellationToken cancellationToken)
-    {
-        await EnterAsync(cancellationToken);
-        try
-        {
-            if (stored is null)
-            {
-                _ = Verify(password, _dummyHash.Value);
-                return PasswordVerification.Failed;
-            }
-
-            return Verify(password, stored);
-        }
-        finally
-        {
-            _slots.Release();
-        }
-    }
+    public Task<PasswordVerification> VerifyAsync(string password, string? stored, CancellationToken cancellationToken) =>
+        InSlotAsync(() => stored is null ? FailAfterReferenceCheck(password) : Verify(password, stored), cancellationToken);
 
     public void Dispose() => _slots.Dispose();
+
+    private PasswordVerification FailAfterReferenceCheck(string password)
+    {
+        _ = Verify(password, _dummyHash.Value);
+        return PasswordVerification.Failed;
+    }
 
     private PasswordVerification Verify(string password, string stored)
     {
@@ -98,6 +78,19 @@ internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvid
                && own.Algorithm == HashAlgorithmName.SHA256 && iterations >= settings.PasswordHashIterations
             ? PasswordVerification.Succeeded
             : PasswordVerification.SucceededRehashNeeded;
+    }
+
+    private async Task<T> InSlotAsync<T>(Func<T> hashing, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken);
+        try
+        {
+            return hashing();
+        }
+        finally
+        {
+            _slots.Release();
+        }
     }
 
     private async Task EnterAsync(CancellationToken cancellationToken)

@@ -3,11 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using Lanyard.Server.Features.Email;
 using Lanyard.Server.Hosting;
+using Lanyard.Server.Tests.Hosting;
 using Lanyard.Testing;
 using MailKit.Security;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lanyard.Server.Tests.Features.Email;
@@ -24,7 +22,7 @@ public sealed class SmtpDeliveryTests
     public async Task Text_and_html_email_arrives_with_sender_subject_bodies_type_and_message_id()
     {
         await using var mailbox = await SmtpMailbox.StartAsync();
-        var sender = Sender(Load(SmtpAt(mailbox.SmtpPort)));
+        var sender = Sender(SettingsKit.Load(SmtpAt(mailbox.SmtpPort)));
 
         await sender.SendAsync(new EmailMessage(
             To,
@@ -56,7 +54,7 @@ public sealed class SmtpDeliveryTests
         await using var mailbox = await SmtpMailbox.StartAsync();
         var settings = SmtpAt(mailbox.SmtpPort);
         settings["Lanyard:Email:FromAddress"] = "accounts@mail.example.com";
-        var sender = Sender(Load(settings));
+        var sender = Sender(SettingsKit.Load(settings));
 
         await sender.SendAsync(new EmailMessage(To, "Plain", "Just text."), TestContext.Current.CancellationToken);
 
@@ -78,12 +76,12 @@ public sealed class SmtpDeliveryTests
         settings["Lanyard:Email:Smtp:Password"] = "s3cret-pass";
         var ct = TestContext.Current.CancellationToken;
 
-        await Sender(Load(settings)).SendAsync(new EmailMessage(To, "Authenticated", "Hi.", Type: "test"), ct);
+        await Sender(SettingsKit.Load(settings)).SendAsync(new EmailMessage(To, "Authenticated", "Hi.", Type: "test"), ct);
         var mail = await mailbox.WaitForMessageAsync(To);
         Assert.Equal("lanyard", mail.AuthUser);
 
         settings["Lanyard:Email:Smtp:Password"] = "wrong-pass";
-        await Assert.ThrowsAsync<AuthenticationException>(() => Sender(Load(settings)).SendAsync(new EmailMessage(To, "Refused", "Hi."), ct));
+        await Assert.ThrowsAsync<AuthenticationException>(() => Sender(SettingsKit.Load(settings)).SendAsync(new EmailMessage(To, "Refused", "Hi."), ct));
         await mailbox.ClearAsync();
         Assert.Empty(await mailbox.MessagesAsync(ct));
     }
@@ -91,7 +89,7 @@ public sealed class SmtpDeliveryTests
     [Fact]
     public async Task Closed_port_throws()
     {
-        var sender = Sender(Load(SmtpAt(ServerProcess.FreePort(), timeoutSeconds: 2)));
+        var sender = Sender(SettingsKit.Load(SmtpAt(ServerProcess.FreePort(), timeoutSeconds: 2)));
 
         var clock = Stopwatch.StartNew();
         await Assert.ThrowsAnyAsync<Exception>(() => sender.SendAsync(new EmailMessage(To, "Nowhere", "Hi."), TestContext.Current.CancellationToken));
@@ -105,7 +103,7 @@ public sealed class SmtpDeliveryTests
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
         var port = ((IPEndPoint)silent.LocalEndpoint).Port;
-        var sender = Sender(Load(SmtpAt(port, timeoutSeconds: 1)));
+        var sender = Sender(SettingsKit.Load(SmtpAt(port, timeoutSeconds: 1)));
 
         var clock = Stopwatch.StartNew();
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => sender.SendAsync(new EmailMessage(To, "Silence", "Hi."), TestContext.Current.CancellationToken));
@@ -116,7 +114,7 @@ public sealed class SmtpDeliveryTests
     [Fact]
     public void Defaults_without_a_host_leave_smtp_off()
     {
-        var development = Load([]).Email;
+        var development = SettingsKit.Load([]).Email;
         Assert.Null(development.Smtp);
         Assert.Equal("no-reply@auth.localhost", development.FromAddress);
         Assert.Equal(8, development.MaxAttempts);
@@ -124,11 +122,11 @@ public sealed class SmtpDeliveryTests
         Assert.Equal(TimeSpan.FromSeconds(5), development.PollInterval);
         Assert.True(development.KeepSentBodies);
 
-        var production = Load(new() { ["Lanyard:Secrets:MasterKey"] = Convert.ToBase64String(new byte[32]) }, "Production").Email;
+        var production = SettingsKit.Load(new() { ["Lanyard:Secrets:MasterKey"] = Convert.ToBase64String(new byte[32]) }, "Production").Email;
         Assert.Null(production.Smtp);
         Assert.False(production.KeepSentBodies);
 
-        var smtp = Load(new() { ["Lanyard:Email:Smtp:Host"] = "smtp.example.com" }).Email.Smtp!;
+        var smtp = SettingsKit.Load(new() { ["Lanyard:Email:Smtp:Host"] = "smtp.example.com" }).Email.Smtp!;
         Assert.Equal(587, smtp.Port);
         Assert.Equal(SmtpSecurity.Auto, smtp.Security);
         Assert.Null(smtp.Username);
@@ -152,7 +150,7 @@ public sealed class SmtpDeliveryTests
     {
         var settings = new Dictionary<string, string?> { ["Lanyard:Email:Smtp:Host"] = "smtp.example.com", [key] = value };
 
-        var failure = Assert.Throws<InvalidSettingsException>(() => Load(settings));
+        var failure = Assert.Throws<InvalidSettingsException>(() => SettingsKit.Load(settings));
 
         Assert.Contains(failure.Errors, e => e.Contains(expected, StringComparison.Ordinal));
     }
@@ -160,7 +158,7 @@ public sealed class SmtpDeliveryTests
     [Fact]
     public void Password_without_username_is_reported_without_echoing_the_password()
     {
-        var failure = Assert.Throws<InvalidSettingsException>(() => Load(new()
+        var failure = Assert.Throws<InvalidSettingsException>(() => SettingsKit.Load(new()
         {
             ["Lanyard:Email:Smtp:Host"] = "smtp.example.com",
             ["Lanyard:Email:Smtp:Password"] = "hunter2-do-not-print",
@@ -173,7 +171,7 @@ public sealed class SmtpDeliveryTests
     [Fact]
     public void Smtp_settings_without_a_host_are_reported()
     {
-        var failure = Assert.Throws<InvalidSettingsException>(() => Load(new()
+        var failure = Assert.Throws<InvalidSettingsException>(() => SettingsKit.Load(new()
         {
             ["Lanyard:Email:Smtp:Port"] = "2525",
             ["Lanyard:Email:Smtp:Username"] = "lanyard",
@@ -192,24 +190,5 @@ public sealed class SmtpDeliveryTests
         ["Lanyard:Email:Smtp:TimeoutSeconds"] = timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    private static ServerSettings Load(Dictionary<string, string?> settings, string environment = "Development")
-    {
-        var values = new Dictionary<string, string?>(settings)
-        {
-            ["Lanyard:DataDirectory"] = Path.Combine(Path.GetTempPath(), "lanyard-smtp-tests-unused"),
-        };
-        values.TryAdd("Lanyard:Application:VanityDomain", "auth.localhost:5443");
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        return ServerSettings.LoadOrThrow(configuration, new TestEnvironment(environment));
-    }
-
     private static SmtpEmailSender Sender(ServerSettings settings) => new(settings, NullLogger<SmtpEmailSender>.Instance);
-
-    private sealed class TestEnvironment(string name) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = name;
-        public string ApplicationName { get; set; } = "lanyard";
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
-    }
 }

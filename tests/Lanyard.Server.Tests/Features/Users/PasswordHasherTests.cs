@@ -1,10 +1,8 @@
 using System.Security.Cryptography;
 using Lanyard.Server.Features.Users;
 using Lanyard.Server.Hosting;
+using Lanyard.Server.Tests.Hosting;
 using Lanyard.Testing;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -87,21 +85,8 @@ public sealed class PasswordHasherTests
         }
     }
 
-    private static ServerSettings Settings(int iterations = 1_000)
+    private static ServerSettings Settings(int iterations = 1_000) => SettingsKit.Load(new Dictionary<string, string?>
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Lanyard:DataDirectory"] = Path.Combine(Path.GetTempPath(), "lanyard-hasher-tests-unused"),
-            ["Lanyard:Passwords:Pbkdf2Iterations"] = iterations.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }).Build();
-        return ServerSettings.LoadOrThrow(configuration, new DevelopmentEnvironment());
-    }
-
-    private sealed class DevelopmentEnvironment : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = Environments.Development;
-        public string ApplicationName { get; set; } = "lanyard";
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
-    }
+        ["Lanyard:Passwords:Pbkdf2Iterations"] = iterations.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
 }

@@ -202,7 +202,7 @@ internal static class UserEndpoints
 
             if (deactivated)
             {
-                await RevokeSessionsAndTokensAsync(db, tracked, UserSignOut.DeactivatedReason, now, cancellationToken);
+                await UserSignOut.RevokeAsync(db, tracked.TenantId!, [tracked.Id], UserSignOut.DeactivatedReason, now, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
@@ -243,16 +243,13 @@ internal static class UserEndpoints
 
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await RevokeSessionsAndTokensAsync(db, user, "sessions_revoked", time.GetUtcNow(), cancellationToken);
+            await UserSignOut.RevokeAsync(db, user.TenantId!, [user.Id], "sessions_revoked", time.GetUtcNow(), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
         Log.SessionsRevoked(logger, user.Id, user.TenantId, caller.SubjectKind, caller.SubjectId);
         return TypedResults.NoContent();
     }
-
-    private static Task RevokeSessionsAndTokensAsync(LanyardDbContext db, User user, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
-        UserSignOut.RevokeAsync(db, user.TenantId!, [user.Id], reason, now, cancellationToken);
 
     /// <summary>Email, username and external id are unique per (tenant, identity provider); the scope is the user's tenant.</summary>
     private static async Task CheckUniqueAsync(LanyardDbContext db, User user, UserFields fields, ConstraintViolations violations, CancellationToken cancellationToken)

@@ -202,7 +202,7 @@ internal sealed class UserImporter(LanyardDbContext db, TenantContext scope, Tim
                 db.Users.Add(user);
                 results.Add(new ImportRowResult(entry.Row, ImportRowStatus.Created, user.Id));
             }
-            else if (ApplyNoting(candidate, user, deactivated) || newRoles.Count > 0)
+            else if (Apply(candidate, user, deactivated) || newRoles.Count > 0)
             {
                 // Read untracked so unchanged rows cost no change tracking; a changed row is written whole,
                 // still guarded by its version.
@@ -239,19 +239,6 @@ internal sealed class UserImporter(LanyardDbContext db, TenantContext scope, Tim
         await UserSignOut.RevokeAsync(db, scope.TenantId!, deactivated, UserSignOut.DeactivatedReason, time.GetUtcNow(), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return results;
-    }
-
-    /// <summary><see cref="Apply"/>, noting in <paramref name="deactivated"/> a user whose status it turns to inactive.</summary>
-    private bool ApplyNoting(ImportCandidate candidate, User user, List<string> deactivated)
-    {
-        var wasInactive = user.Status == UserStatus.Inactive;
-        var changed = Apply(candidate, user);
-        if (!wasInactive && user.Status == UserStatus.Inactive)
-        {
-            deactivated.Add(user.Id);
-        }
-
-        return changed;
     }
 
     /// <summary>Who already holds the usernames and external ids the rows ask for.</summary>
@@ -300,8 +287,8 @@ internal sealed class UserImporter(LanyardDbContext db, TenantContext scope, Tim
         return user;
     }
 
-    /// <summary>Copies what the row gives onto the user; true when anything changed.</summary>
-    private bool Apply(ImportCandidate candidate, User user)
+    /// <summary>Copies what the row gives onto the user; true when anything changed. A user it deactivates goes into <paramref name="deactivated"/>.</summary>
+    private bool Apply(ImportCandidate candidate, User user, List<string> deactivated)
     {
         var changed = false;
         void Text(string? value, string? current, Action<string> set)
@@ -351,6 +338,7 @@ internal sealed class UserImporter(LanyardDbContext db, TenantContext scope, Tim
             else if (v == UserStatus.Inactive)
             {
                 user.DeactivatedAt = time.GetUtcNow();
+                deactivated.Add(user.Id);
             }
         });
         return changed;
