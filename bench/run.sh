@@ -27,6 +27,7 @@
 #   STARTUP_RUNS=3    runs of bench/startup.sh
 #   RESULTS_FILE=path also append the final Markdown tables there
 #   NO_BUILD=1        skip `dotnet build` (use the existing Release build)
+#   LANYARD_BIN=dir   run the Lanyard build in dir instead of src/Lanyard.Server/bin/Release/net10.0 (A/B runs)
 #   KEEP_WORK=1       keep the working directory (server logs, wrk output) instead of removing it
 set -Eeuo pipefail
 
@@ -49,7 +50,7 @@ KEEP_WORK=${KEEP_WORK:-}
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
-BIN="$ROOT/src/Lanyard.Server/bin/Release/net10.0"
+BIN=${LANYARD_BIN:-"$ROOT/src/Lanyard.Server/bin/Release/net10.0"}
 PEER_DIR="$BENCH_DIR/peer"
 
 log() { printf '\n==> %s\n' "$*" >&2; }

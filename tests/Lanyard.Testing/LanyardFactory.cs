@@ -139,6 +139,8 @@ public abstract class LanyardFactory : WebApplicationFactory<Program>, IAsyncLif
         builder.UseSetting("Lanyard:Database:ConnectionString", _connectionString);
         builder.UseSetting("Lanyard:Application:VanityDomain", ApplicationHost);
         builder.UseSetting("Lanyard:Passwords:Pbkdf2Iterations", "1000");
+        // Tests wait for the outbox and the deletion worker; the start delay only matters to a cold server's first requests.
+        builder.UseSetting("Lanyard:Workers:StartDelayMilliseconds", "0");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

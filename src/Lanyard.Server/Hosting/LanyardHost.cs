@@ -67,6 +67,7 @@ internal static class LanyardHost
 
         services.AddSingleton<SigningKeyRing>();
         services.AddHostedService<KeyRotationWorker>();
+        services.AddScoped<DbContextOnDemand>();
         services.AddScoped<TokenIssuer>();
         services.AddScoped<ClientAuthenticator>();
         services.AddScoped<GrantSubject>();
@@ -181,6 +182,7 @@ internal static class LanyardHost
             || Features.Users.Export.UserExportCommand.Handles(verbArgs);
         if (!isCommand)
         {
+            _ = DatabasePreparation.WarmUpAsync(app.Services);
             app.UseLanyard();
             try
             {

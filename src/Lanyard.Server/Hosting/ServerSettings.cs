@@ -40,6 +40,13 @@ internal sealed partial record ServerSettings
 
     public required int PasswordHashIterations { get; init; }
 
+    /// <summary>
+    /// How long background workers (email outbox, key rotation, tenant deletion) wait after the database is ready
+    /// before their first pass, so that the first requests after a start do not share two cores with three workers
+    /// compiling their first queries. Wall-clock time, not business time.
+    /// </summary>
+    public TimeSpan WorkerStartDelay { get; init; } = TimeSpan.FromSeconds(2);
+
     public bool IsDevelopment { get; init; }
 
     public required ProtocolSettings Protocol { get; init; }
@@ -152,6 +159,7 @@ internal sealed partial record ServerSettings
             HttpsPort = httpsPort,
             UseDevelopmentCertificate = reader.Bool("Endpoints:DevelopmentCertificate", dev),
             PasswordHashIterations = iterations,
+            WorkerStartDelay = TimeSpan.FromMilliseconds(reader.Int("Workers:StartDelayMilliseconds", 2_000, 0, 60_000)),
             IsDevelopment = dev,
             Protocol = LoadProtocol(reader),
             Workflows = LoadWorkflowLimits(reader),

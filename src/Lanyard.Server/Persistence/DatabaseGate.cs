@@ -1,3 +1,5 @@
+using Lanyard.Server.Hosting;
+
 namespace Lanyard.Server.Persistence;
 
 /// <summary>
@@ -41,10 +43,22 @@ internal sealed class DatabaseGateMiddleware(RequestDelegate next, DatabaseGate 
 
 internal static class DatabaseGateExtensions
 {
-    /// <summary>For background workers: returns once the database is ready (<see cref="DatabaseGate"/>).</summary>
-    public static Task WaitForDatabaseAsync(this IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    /// <summary>
+    /// For background workers: returns once the database is ready (<see cref="DatabaseGate"/>) and then
+    /// <see cref="ServerSettings.WorkerStartDelay"/> has passed.
+    /// </summary>
+    public static async Task WaitForWorkerStartAsync(this IServiceScopeFactory scopes, CancellationToken cancellationToken)
     {
-        using var scope = scopes.CreateScope();
-        return scope.ServiceProvider.GetRequiredService<DatabaseGate>().WaitAsync(cancellationToken);
+        TimeSpan delay;
+        using (var scope = scopes.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<DatabaseGate>().WaitAsync(cancellationToken);
+            delay = scope.ServiceProvider.GetRequiredService<ServerSettings>().WorkerStartDelay;
+        }
+
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, cancellationToken);
+        }
     }
 }

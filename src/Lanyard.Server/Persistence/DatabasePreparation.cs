@@ -1,5 +1,6 @@
 using Lanyard.Server.Features.Bootstrap;
 using Lanyard.Server.Hosting;
+using Microsoft.EntityFrameworkCore;
 
 namespace Lanyard.Server.Persistence;
 
@@ -35,6 +36,27 @@ internal sealed class DatabasePreparation(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Builds EF Core's model and its query pipeline on another core while the host maps its endpoints. They are
+    /// most of the database preparation, the longest step of a start; built beside the mapping they save about
+    /// 0.2 s of 1.6 s (docs/performance.md). Nothing here touches the database.
+    /// </summary>
+    public static Task WarmUpAsync(IServiceProvider services) => Task.Run(() =>
+    {
+        try
+        {
+            using var scope = services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<LanyardDbContext>();
+            _ = db.Model.GetRelationalModel();
+            _ = db.Applications.Where(a => a.Id == "").Select(a => a.Id).ToQueryString();
+        }
+#pragma warning disable CA1031 // A failure here is the preparation's to report: it builds the same model again and fails with the cause.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    });
 
     /// <summary>Also run on its own before the command-line verbs that work on the database.</summary>
     public static async Task PrepareAsync(

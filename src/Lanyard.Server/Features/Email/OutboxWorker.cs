@@ -22,7 +22,7 @@ internal sealed partial class OutboxWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await scopes.WaitForDatabaseAsync(stoppingToken);
+        await scopes.WaitForWorkerStartAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -24,7 +24,7 @@ internal enum ThrottleVerdict
 /// so 200 parallel guesses evaluate at most the limit (ZITADEL CVE-2023-47111 was the parallel bypass).
 /// A successful login clears the account's count.
 /// </summary>
-internal sealed class LoginThrottle(LanyardDbContext db, ServerSettings settings, TimeProvider time)
+internal sealed class LoginThrottle(DbContextOnDemand db, ServerSettings settings, TimeProvider time)
 {
     public async Task<ThrottleVerdict> CountAttemptAsync(string tenantId, string identifier, string? address, CancellationToken cancellationToken)
     {
@@ -62,21 +62,21 @@ internal sealed class LoginThrottle(LanyardDbContext db, ServerSettings settings
     public Task ClearAsync(string kind, string value, CancellationToken cancellationToken)
     {
         var key = Key(kind, value);
-        return db.ThrottleCounters.Where(c => c.Key == key).ExecuteDeleteAsync(cancellationToken);
+        return db.Context.ThrottleCounters.Where(c => c.Key == key).ExecuteDeleteAsync(cancellationToken);
     }
 
     public Task ClearAccountAsync(string tenantId, string identifier, CancellationToken cancellationToken)
     {
         var key = Key("acct", tenantId + ":" + Normalize.Key(identifier));
-        return db.ThrottleCounters.Where(c => c.Key == key).ExecuteDeleteAsync(cancellationToken);
+        return db.Context.ThrottleCounters.Where(c => c.Key == key).ExecuteDeleteAsync(cancellationToken);
     }
 
-    private string Key(string kind, string value) => OpaqueToken.Hash($"{db.Tenant.ApplicationId}:{kind}:{value}");
+    private string Key(string kind, string value) => OpaqueToken.Hash($"{db.Context.Tenant.ApplicationId}:{kind}:{value}");
 
     private async Task<int> IncrementAsync(string key, TimeSpan window, CancellationToken cancellationToken)
     {
         var index = time.GetUtcNow().ToUnixTimeSeconds() / (long)window.TotalSeconds;
-        var connection = db.Database.GetDbConnection();
+        var connection = db.Context.Database.GetDbConnection();
         var opened = connection.State != System.Data.ConnectionState.Open;
         if (opened)
         {
@@ -86,7 +86,7 @@ internal sealed class LoginThrottle(LanyardDbContext db, ServerSettings settings
         try
         {
             await using var command = connection.CreateCommand();
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            command.Transaction = db.Context.Database.CurrentTransaction?.GetDbTransaction();
             command.CommandText = """
                 INSERT INTO throttle_counters (key, application_id, window_index, count) VALUES (@key, @app, @window, 1)
                 ON CONFLICT (key) DO UPDATE SET
@@ -95,7 +95,7 @@ internal sealed class LoginThrottle(LanyardDbContext db, ServerSettings settings
                 RETURNING count
                 """;
             Add(command, "@key", key);
-            Add(command, "@app", db.Tenant.ApplicationId!);
+            Add(command, "@app", db.Context.Tenant.ApplicationId!);
             Add(command, "@window", index);
             return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         }

@@ -11,7 +11,7 @@ internal sealed partial class KeyRotationWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await scopes.WaitForDatabaseAsync(stoppingToken);
+        await scopes.WaitForWorkerStartAsync(stoppingToken);
         using var timer = new PeriodicTimer(Interval, time);
         do
         {

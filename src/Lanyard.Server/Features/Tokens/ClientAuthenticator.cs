@@ -20,7 +20,7 @@ internal abstract record ClientAuthentication
 /// <c>client_secret_post</c> (for standards clients), or a bare <c>client_id</c> for public clients.
 /// Confidential clients must always prove their secret; one request may use only one method.
 /// </summary>
-internal sealed class ClientAuthenticator(LanyardDbContext db, ClientDirectory clients, ClientSecretHasher hasher, Login.LoginThrottle throttle, TimeProvider time)
+internal sealed class ClientAuthenticator(DbContextOnDemand db, ClientDirectory clients, ClientSecretHasher hasher, Login.LoginThrottle throttle, TimeProvider time)
 {
     public async Task<ClientAuthentication> AuthenticateAsync(HttpRequest request, IFormCollection form, CancellationToken cancellationToken)
     {
@@ -60,7 +60,7 @@ internal sealed class ClientAuthenticator(LanyardDbContext db, ClientDirectory c
             return Fail(TokenError.InvalidClient("The client is not identified."));
         }
 
-        var client = await clients.FindAsync(db, request.HttpContext.RequiredApplication().Id, clientId, cancellationToken);
+        var client = await clients.FindAsync(db.Context, request.HttpContext.RequiredApplication().Id, clientId, cancellationToken);
         if (client is null || !string.Equals(client.Id, clientId, StringComparison.Ordinal))
         {
             return Fail(TokenError.InvalidClient());

@@ -15,7 +15,7 @@ internal static class TokenEndpoint
         routes.MapPost("/api/v1/oauth2/token", HandleAsync).OnHost(HostKind.Application).DisableAntiforgery().ExcludeFromDescription();
 
     private static async Task HandleAsync(
-        HttpContext http, ClientAuthenticator authenticator, CodeExchange codes, RefreshExchange refreshes, TokenIssuer issuer)
+        HttpContext http, ClientAuthenticator authenticator, TokenIssuer issuer)
     {
         var cancellationToken = http.RequestAborted;
         http.Response.Headers.CacheControl = "no-store";
@@ -44,10 +44,12 @@ internal static class TokenEndpoint
 
         var client = ((ClientAuthentication.Authenticated)authentication).Client;
         var application = http.RequiredApplication();
+        // The exchanges are built only for their own grant: they hold the request's database context, which
+        // client_credentials (answered from caches) never needs built.
         var outcome = form["grant_type"].ToString() switch
         {
-            "authorization_code" => await codes.ExchangeAsync(application, client, form, cancellationToken),
-            "refresh_token" => await refreshes.ExchangeAsync(application, client, form, cancellationToken),
+            "authorization_code" => await http.RequestServices.GetRequiredService<CodeExchange>().ExchangeAsync(application, client, form, cancellationToken),
+            "refresh_token" => await http.RequestServices.GetRequiredService<RefreshExchange>().ExchangeAsync(application, client, form, cancellationToken),
             "client_credentials" => client.Type == OAuthClientType.MachineToMachine && client.GrantTypes.Contains(GrantTypes.ClientCredentials)
                 ? await issuer.ForClientAsync(application, client, form["scope"].ToString(), cancellationToken)
                 : TokenError.UnauthorizedClient("The client may not use the client credentials grant."),

@@ -24,7 +24,7 @@ internal sealed record IssuedTokens(string AccessToken, int ExpiresIn, string Sc
 /// ID tokens carry <c>roles: [{id, name, display_name}]</c>, read at every issue (code and refresh), so a
 /// role change shows at the next refresh; client-credentials tokens carry the client's roles when asked with <c>scope=roles</c>.
 /// </summary>
-internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, TimeProvider time, LanyardDbContext db, CustomClaimsDirectory claimMappings)
+internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, TimeProvider time, DbContextOnDemand db, CustomClaimsDirectory claimMappings)
 {
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
     private static readonly Dictionary<string, object> AccessTokenHeader = new(StringComparer.Ordinal) { ["typ"] = "at+jwt" };
@@ -39,8 +39,8 @@ internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, 
         var lifetime = settings.Protocol.AccessTokenLifetime;
         var scopes = Scopes.Parse(scope);
         // Read in the user's tenant scope, which GrantSubject entered before any token is issued.
-        var roles = scopes.Contains(Scopes.Roles) ? await AssignedRoles.OfUserAsync(db, user.Id, cancellationToken) : null;
-        var customClaims = await claimMappings.ForApplicationAsync(db, application.Id, cancellationToken);
+        var roles = scopes.Contains(Scopes.Roles) ? await AssignedRoles.OfUserAsync(db.Context, user.Id, cancellationToken) : null;
+        var customClaims = await claimMappings.ForApplicationAsync(db.Context, application.Id, cancellationToken);
 
         var access = Handler.CreateToken(Json(w =>
         {
@@ -108,7 +108,7 @@ internal sealed class TokenIssuer(SigningKeyRing keys, ServerSettings settings, 
         // Only when asked for, as for users: the roles query is a quarter of this grant's cost, and most
         // machine callers (Wristband's SDKs among them) only need a token for Lanyard's own API.
         var withRoles = Scopes.Parse(requestedScope).Contains(Scopes.Roles);
-        var roles = withRoles ? await AssignedRoles.OfClientAsync(db, client.Id, cancellationToken) : null;
+        var roles = withRoles ? await AssignedRoles.OfClientAsync(db.Context, client.Id, cancellationToken) : null;
         var access = Handler.CreateToken(Json(w =>
         {
             w.WriteString("iss", Issuer(application));

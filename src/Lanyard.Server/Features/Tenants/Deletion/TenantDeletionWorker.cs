@@ -54,7 +54,7 @@ internal sealed class TenantDeletionWorker(IServiceScopeFactory scopes, TenantDe
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await scopes.WaitForDatabaseAsync(stoppingToken);
+        await scopes.WaitForWorkerStartAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
