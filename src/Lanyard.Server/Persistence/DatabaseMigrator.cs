@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Lanyard.Server.Persistence;
 
@@ -12,6 +14,11 @@ internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<Data
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LanyardDbContext>();
+        if (await LacksHistoryTableAsync(db, cancellationToken))
+        {
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+        }
+
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count == 0)
         {
@@ -27,7 +34,36 @@ internal sealed class DatabaseMigrator(IServiceScopeFactory scopes, ILogger<Data
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LanyardDbContext>();
-        return [.. await db.Database.GetPendingMigrationsAsync(cancellationToken)];
+        return await LacksHistoryTableAsync(db, cancellationToken)
+            ? [.. db.Database.GetMigrations()]
+            : [.. await db.Database.GetPendingMigrationsAsync(cancellationToken)];
+    }
+
+    /// <summary>
+    /// True on a PostgreSQL database without the migration history table. EF Core's PostgreSQL provider does not
+    /// check for the table: it reads it and handles the "relation does not exist" failure, which it has already
+    /// logged as an error (npgsql/efcore.pg#3407) — two error lines on every first start that ask nothing of the
+    /// operator. Resolved through <c>search_path</c>, as the provider's own unqualified reads are.
+    /// </summary>
+    private static async Task<bool> LacksHistoryTableAsync(LanyardDbContext db, CancellationToken cancellationToken)
+    {
+        if (db is not PostgresLanyardDbContext)
+        {
+            return false;
+        }
+
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT to_regclass('{DatabaseSetup.HistoryTable}') IS NULL";
+            return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }
 
