@@ -15,8 +15,9 @@ internal sealed class ApplicationDirectory(ServerSettings settings, TimeProvider
 {
     private readonly ExpiringCache<string, IReadOnlyList<Application>> _cache = new(settings.Protocol.HotRowCacheLifetime, 1, time);
 
-    public async ValueTask<IReadOnlyList<Application>> AllAsync(LanyardDbContext db, CancellationToken cancellationToken) =>
-        await _cache.GetOrLoadAsync("all", db, static async (_, db, ct) => (IReadOnlyList<Application>)await db.Applications.AsNoTracking().ToListAsync(ct), cancellationToken)
+    /// <remarks>Takes the context on demand: a request on an application host must not cost a context while cached.</remarks>
+    public async ValueTask<IReadOnlyList<Application>> AllAsync(DbContextOnDemand db, CancellationToken cancellationToken) =>
+        await _cache.GetOrLoadAsync("all", db, static async (_, db, ct) => (IReadOnlyList<Application>)await db.Context.Applications.AsNoTracking().ToListAsync(ct), cancellationToken)
         ?? [];
 
     public void Invalidate() => _cache.Clear();

@@ -24,7 +24,7 @@ internal abstract record HostResolution
 /// <c>{tenant}-{domain}</c> or <c>{tenant}.{domain}</c> by the application's style, or a verified
 /// tenant custom domain. Anything else is unknown, and unknown hosts get a plain 404.
 /// </summary>
-internal sealed class HostResolver(LanyardDbContext db, TenantContext scope, ApplicationDirectory directory)
+internal sealed class HostResolver(DbContextOnDemand db, TenantContext scope, ApplicationDirectory directory)
 {
     public async Task<HostResolution> ResolveAsync(string rawHost, CancellationToken cancellationToken)
     {
@@ -58,7 +58,7 @@ internal sealed class HostResolver(LanyardDbContext db, TenantContext scope, App
             }
 
             scope.Enter(candidate.Id);
-            var tenant = await db.Tenants.AsNoTracking()
+            var tenant = await db.Context.Tenants.AsNoTracking()
                 .FirstOrDefaultAsync(t => t.NormalizedName == tenantName, cancellationToken);
             if (tenant is null || tenant.Status == TenantStatus.DeleteInProgress)
             {
@@ -71,7 +71,7 @@ internal sealed class HostResolver(LanyardDbContext db, TenantContext scope, App
 
         // Custom domains span applications, so this lookup deliberately sets the application filter aside
         // and pins the application from the row it finds.
-        var byCustomDomain = await db.Tenants.IgnoreQueryFilters([QueryFilters.Application]).AsNoTracking()
+        var byCustomDomain = await db.Context.Tenants.IgnoreQueryFilters([QueryFilters.Application]).AsNoTracking()
             .FirstOrDefaultAsync(t => t.CustomDomain == host && t.CustomDomainVerified, cancellationToken);
         if (byCustomDomain is not null && byCustomDomain.Status != TenantStatus.DeleteInProgress)
         {

@@ -17,9 +17,10 @@ internal sealed class ClientDirectory(ServerSettings settings, TimeProvider time
     private readonly ExpiringCache<(string ApplicationId, string ClientId), OAuthClient> _cache = new(settings.Protocol.HotRowCacheLifetime, Capacity, time);
 
     /// <summary>The client in the application the caller's scope has entered; null when it does not exist there.</summary>
-    public ValueTask<OAuthClient?> FindAsync(LanyardDbContext db, string applicationId, string clientId, CancellationToken cancellationToken) =>
+    /// <remarks>Takes the context on demand: a cached client must not cost the request a context.</remarks>
+    public ValueTask<OAuthClient?> FindAsync(DbContextOnDemand db, string applicationId, string clientId, CancellationToken cancellationToken) =>
         _cache.GetOrLoadAsync((applicationId, clientId), db, static (key, db, ct) =>
-            db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.Id == key.ClientId && c.ApplicationId == key.ApplicationId, ct), cancellationToken);
+            db.Context.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.Id == key.ClientId && c.ApplicationId == key.ApplicationId, ct), cancellationToken);
 
     public void Invalidate(string applicationId, string clientId) => _cache.Invalidate((applicationId, clientId));
 }

@@ -60,7 +60,7 @@ internal sealed class ClientAuthenticator(DbContextOnDemand db, ClientDirectory 
             return Fail(TokenError.InvalidClient("The client is not identified."));
         }
 
-        var client = await clients.FindAsync(db.Context, request.HttpContext.RequiredApplication().Id, clientId, cancellationToken);
+        var client = await clients.FindAsync(db, request.HttpContext.RequiredApplication().Id, clientId, cancellationToken);
         if (client is null || !string.Equals(client.Id, clientId, StringComparison.Ordinal))
         {
             return Fail(TokenError.InvalidClient());
