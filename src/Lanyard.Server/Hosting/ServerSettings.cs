@@ -45,7 +45,7 @@ internal sealed partial record ServerSettings
     /// before their first pass, so that the first requests after a start do not share two cores with three workers
     /// compiling their first queries. Wall-clock time, not business time.
     /// </summary>
-    public TimeSpan WorkerStartDelay { get; init; } = TimeSpan.FromSeconds(2);
+    public required TimeSpan WorkerStartDelay { get; init; }
 
     public bool IsDevelopment { get; init; }
 
