@@ -23,34 +23,18 @@ public sealed class AspNetCoreOidcTests(SqliteBrowserRig rig) : IClassFixture<Sq
         await RegisterLogoutUrlAsync($"{origin}/signout-callback-oidc");
         await using var app = await SampleProcess.StartAsync(rig, appPort, client);
 
-        try
-        {
-            await WalkThroughAsync(origin);
-        }
-        catch (Exception e) when (e is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
-        {
-            throw new InvalidOperationException(
-                $"{e.Message}{Environment.NewLine}Sample output:{Environment.NewLine}{app.Output}{Environment.NewLine}" +
-                $"Lanyard's last warnings:{Environment.NewLine}{rig.Lanyard.Logs.Describe()}", e);
-        }
+        await WalkThroughAsync(origin, app);
     }
 
-    private async Task WalkThroughAsync(string origin)
+    private async Task WalkThroughAsync(string origin, SampleProcess app)
     {
         await using var context = await rig.Browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
         // Generous: on two cores right after the server tests, the first backchannel discovery and the first
-        // page of each host are cold (JIT, TLS); a wait that runs out reports where the browser was.
+        // page of each host are cold (JIT, TLS); a wait that runs out reports how the browser got where it was.
         context.SetDefaultTimeout(30_000);
         var page = await context.NewPageAsync();
-        try
-        {
-            await SignInAndOutAsync(page, origin);
-        }
-        catch (Exception e) when (e is PlaywrightException or TimeoutException)
-        {
-            var text = await page.Locator("body").InnerTextAsync(new() { Timeout = 2_000 }).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : "(no body)", TaskScheduler.Default);
-            throw new TimeoutException($"{e.Message}{Environment.NewLine}Browser at {page.Url}: {text[..Math.Min(text.Length, 400)]}", e);
-        }
+        var trail = NavigationTrail.Follow(page);
+        await trail.RunAsync(rig.Lanyard, () => SignInAndOutAsync(page, origin), () => $"Sample output:{Environment.NewLine}{app.Output}");
     }
 
     private async Task SignInAndOutAsync(IPage page, string origin)

@@ -55,18 +55,8 @@ public sealed partial class ExpressWristbandTests(SqliteBrowserRig rig) : IClass
         await using var context = await rig.Browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();
-        var navigations = new List<string>();
-        page.Request += (_, request) =>
-        {
-            if (request.IsNavigationRequest)
-            {
-                lock (navigations)
-                {
-                    navigations.Add($"{request.Method} {request.Url}");
-                }
-            }
-        };
-        try
+        var trail = NavigationTrail.Follow(page);
+        await trail.RunAsync(rig.Lanyard, async () =>
         {
             // 1. The app's login endpoint sends the browser to Lanyard's hosted login page of the tenant.
             await page.GotoAsync(appOrigin + loginPath);
@@ -104,7 +94,7 @@ public sealed partial class ExpressWristbandTests(SqliteBrowserRig rig) : IClass
             await Assertions.Expect(page.Locator("input[name='Input.Password']")).ToBeVisibleAsync();
             Assert.Equal("Sign in", await page.Locator("h1").InnerTextAsync());
             await AssertGrantRevokedAsync(clientId);
-            var afterLogout = Snapshot(navigations).SkipWhile(n => !n.Contains("/auth/logout", StringComparison.Ordinal)).Skip(1).Take(2).ToList();
+            var afterLogout = trail.Requests().SkipWhile(n => !n.Contains("/auth/logout", StringComparison.Ordinal)).Skip(1).Take(2).ToList();
             Assert.Equal(2, afterLogout.Count);
             Assert.StartsWith($"GET https://{lanyardTenantAuthority}/api/v1/logout?client_id={clientId}", afterLogout[0], StringComparison.Ordinal);
             var loginAgain = new Uri(afterLogout[1]["GET ".Length..]);
@@ -117,37 +107,7 @@ public sealed partial class ExpressWristbandTests(SqliteBrowserRig rig) : IClass
             // The app's own session is gone too.
             await page.GotoAsync(appOrigin + "/");
             Assert.Equal("You are not signed in.", await page.Locator("p").First.InnerTextAsync());
-        }
-        catch (Exception e)
-        {
-            await Task.Delay(300); // lets the app's last log lines arrive
-            throw new InvalidOperationException(
-                $"{e.Message}{Environment.NewLine}Browser at: {page.Url}{Environment.NewLine}" +
-                $"Page text: {await PageTextAsync(page)}{Environment.NewLine}" +
-                $"Navigations:{Environment.NewLine}{string.Join(Environment.NewLine, Snapshot(navigations))}{Environment.NewLine}" +
-                $"Express app output:{Environment.NewLine}{app.Output}", e);
-        }
-    }
-
-    private static async Task<string> PageTextAsync(IPage page)
-    {
-        try
-        {
-            var text = await page.Locator("body").InnerTextAsync(new() { Timeout = 1_000 });
-            return text.Length > 2_000 ? text[..2_000] : text;
-        }
-        catch (PlaywrightException e)
-        {
-            return $"(unreadable: {e.Message})";
-        }
-    }
-
-    private static List<string> Snapshot(List<string> navigations)
-    {
-        lock (navigations)
-        {
-            return [.. navigations];
-        }
+        }, () => $"Express app output:{Environment.NewLine}{app.Output}");
     }
 
     private static void AssertOnLanyardLoginPage(IPage page, string tenantAuthority)

@@ -17,6 +17,7 @@ public sealed class KestrelLanyard : LanyardFactory
         HttpPort = FreePort();
         HttpsPort = FreePort();
         UseKestrel();
+        LogLanyardInformation = true;
         if (smtpPort is { } port)
         {
             CaptureEmail = false;

@@ -43,45 +43,45 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
         var tenant = await Lanyard.CreateTenantAsync();
         var email = $"mfa{Guid.NewGuid():N}@example.com";
         await Lanyard.CreateUserAsync(tenant, email, Password);
-        await using var context = await NewContextAsync();
-        var page = await context.NewPageAsync();
+        await InBrowserAsync(async page =>
+        {
+            // Sign in with the password (MFA optional, not enrolled), then enroll from Lanyard's page.
+            await SignInAsync(page, tenant.NormalizedName, email);
+            await AssertSignedInAsync(page, email);
+            await page.GotoAsync($"https://{Lanyard.TenantAuthority(tenant.NormalizedName)}/mfa/enroll");
+            await Assertions.Expect(page.GetByTestId("totp-qr")).ToBeVisibleAsync();
+            var secret = (await page.GetByTestId("totp-secret").InnerTextAsync()).Trim();
+            await page.Locator("input[name='Input.Code']").FillAsync(CodeNow(secret));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
+            var recoveryCode = (await page.GetByTestId("recovery-code").InnerTextAsync()).Trim();
+            Assert.NotEmpty(recoveryCode);
 
-        // Sign in with the password (MFA optional, not enrolled), then enroll from Lanyard's page.
-        await SignInAsync(page, tenant.NormalizedName, email);
-        await AssertSignedInAsync(page, email);
-        await page.GotoAsync($"https://{Lanyard.TenantAuthority(tenant.NormalizedName)}/mfa/enroll");
-        await Assertions.Expect(page.GetByTestId("totp-qr")).ToBeVisibleAsync();
-        var secret = (await page.GetByTestId("totp-secret").InnerTextAsync()).Trim();
-        await page.Locator("input[name='Input.Code']").FillAsync(CodeNow(secret));
-        await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
-        var recoveryCode = (await page.GetByTestId("recovery-code").InnerTextAsync()).Trim();
-        Assert.NotEmpty(recoveryCode);
+            // Sign out, sign in again: the password is not enough any more.
+            await SignOutAsync(page);
+            Lanyard.Time.Advance(TimeSpan.FromSeconds(30)); // the enrollment's code (and its step) cannot be used again
+            await SignInAsync(page, tenant.NormalizedName, email);
+            await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
+            await page.Locator("input[name='Input.Code']").FillAsync(CodeNow(secret));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
+            await AssertSignedInAsync(page, email);
 
-        // Sign out, sign in again: the password is not enough any more.
-        await SignOutAsync(page);
-        Lanyard.Time.Advance(TimeSpan.FromSeconds(30)); // the enrollment's code (and its step) cannot be used again
-        await SignInAsync(page, tenant.NormalizedName, email);
-        await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
-        await page.Locator("input[name='Input.Code']").FillAsync(CodeNow(secret));
-        await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
-        await AssertSignedInAsync(page, email);
+            // The recovery code signs in once.
+            await SignOutAsync(page);
+            await SignInAsync(page, tenant.NormalizedName, email);
+            await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
+            await page.Locator("input[name='Input.RecoveryCode']").FillAsync(recoveryCode);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Use recovery code" }).ClickAsync();
+            await page.GetByTestId("continue").ClickAsync();
+            await AssertSignedInAsync(page, email);
 
-        // The recovery code signs in once.
-        await SignOutAsync(page);
-        await SignInAsync(page, tenant.NormalizedName, email);
-        await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
-        await page.Locator("input[name='Input.RecoveryCode']").FillAsync(recoveryCode);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Use recovery code" }).ClickAsync();
-        await page.GetByTestId("continue").ClickAsync();
-        await AssertSignedInAsync(page, email);
-
-        await SignOutAsync(page);
-        await SignInAsync(page, tenant.NormalizedName, email);
-        await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
-        await page.Locator("input[name='Input.RecoveryCode']").FillAsync(recoveryCode);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Use recovery code" }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId("error")).ToBeVisibleAsync();
-        Assert.Contains("/mfa/challenge", page.Url, StringComparison.Ordinal);
+            await SignOutAsync(page);
+            await SignInAsync(page, tenant.NormalizedName, email);
+            await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
+            await page.Locator("input[name='Input.RecoveryCode']").FillAsync(recoveryCode);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Use recovery code" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("error")).ToBeVisibleAsync();
+            Assert.Contains("/mfa/challenge", page.Url, StringComparison.Ordinal);
+        });
     }
 
     [Fact]
@@ -96,17 +96,15 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
         await Lanyard.CreateUserAsync(relaxed, relaxedUser, Password);
 
         // The relaxed tenant follows the application's OPTIONAL default: straight in.
-        await using (var context = await NewContextAsync())
+        await InBrowserAsync(async page =>
         {
-            var page = await context.NewPageAsync();
             await SignInAsync(page, relaxed.NormalizedName, relaxedUser);
             await AssertSignedInAsync(page, relaxedUser);
-        }
+        });
 
         // The strict tenant's existing user must enroll before reaching the app.
-        await using (var context = await NewContextAsync())
+        await InBrowserAsync(async page =>
         {
-            var page = await context.NewPageAsync();
             await SignInAsync(page, strict.NormalizedName, strictUser);
             await page.WaitForURLAsync(url => url.Contains("/mfa/enroll", StringComparison.Ordinal));
             Assert.DoesNotContain(AppOrigin + "/", page.Url.Split('?')[0], StringComparison.Ordinal);
@@ -120,17 +118,22 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
             await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
             await page.GetByTestId("continue").ClickAsync();
             await AssertSignedInAsync(page, strictUser);
-        }
+        });
     }
 
     private string CodeNow(string base32Secret) =>
         new Totp(Base32Encoding.ToBytes(base32Secret)).ComputeTotp(Lanyard.Time.GetUtcNow().UtcDateTime);
 
-    private async Task<IBrowserContext> NewContextAsync()
+    /// <summary>
+    /// Runs steps in a fresh browser profile whose navigations are traced: a step that fails reports how the browser
+    /// got where it is, with Lanyard's last log lines and the app's output.
+    /// </summary>
+    private async Task InBrowserAsync(Func<IPage, Task> steps)
     {
-        var context = await rig.Browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
+        await using var context = await rig.Browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
         context.SetDefaultTimeout(15_000);
-        return context;
+        var page = await context.NewPageAsync();
+        await NavigationTrail.Follow(page).RunAsync(Lanyard, () => steps(page), () => $"Express app output:{Environment.NewLine}{_app.Output}");
     }
 
     private async Task SignInAsync(IPage page, string tenantName, string email)
@@ -150,14 +153,7 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
 
     private async Task AssertSignedInAsync(IPage page, string email)
     {
-        try
-        {
-            await page.WaitForURLAsync(AppOrigin + "/");
-            Assert.Equal($"Signed in as {email}", await page.Locator("#user").InnerTextAsync());
-        }
-        catch (Exception e) when (e is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
-        {
-            throw new InvalidOperationException($"{e.Message}{Environment.NewLine}Browser at: {page.Url}{Environment.NewLine}Express app output:{Environment.NewLine}{_app.Output}", e);
-        }
+        await page.WaitForURLAsync(AppOrigin + "/");
+        Assert.Equal($"Signed in as {email}", await page.Locator("#user").InnerTextAsync());
     }
 }

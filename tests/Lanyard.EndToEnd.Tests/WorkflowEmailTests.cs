@@ -253,22 +253,13 @@ public sealed class WorkflowEmailTests(MailBrowserRig rig) : IClassFixture<MailB
         await page.Locator("button[type=submit]").ClickAsync();
     }
 
-    private async Task AssertSignedInAsync(Browser browser, string email, string tenantName)
-    {
-        try
+    private Task AssertSignedInAsync(Browser browser, string email, string tenantName) =>
+        browser.Trail.RunAsync(Lanyard, async () =>
         {
             await browser.Page.WaitForURLAsync(AppOrigin + "/");
             Assert.Equal($"Signed in as {email}", await browser.Page.Locator("#user").InnerTextAsync());
             Assert.Equal($"Tenant: {tenantName}", await browser.Page.Locator("#tenant").InnerTextAsync());
-        }
-        catch (Exception e) when (e is PlaywrightException or TimeoutException or Xunit.Sdk.XunitException)
-        {
-            throw new InvalidOperationException(
-                $"{e.Message}{Environment.NewLine}Browser at: {browser.Page.Url}{Environment.NewLine}" +
-                $"Navigations:{Environment.NewLine}{string.Join(Environment.NewLine, browser.Navigations())}{Environment.NewLine}" +
-                $"Express app output:{Environment.NewLine}{_app.Output}", e);
-        }
-    }
+        }, () => $"Express app output:{Environment.NewLine}{_app.Output}");
 
     private async Task<string> LinkAsync(string email, string prefix, int count = 1)
     {
@@ -316,37 +307,15 @@ public sealed class WorkflowEmailTests(MailBrowserRig rig) : IClassFixture<MailB
     }
 
     /// <summary>One browser profile (its own cookies) and the navigations it made.</summary>
-    private sealed class Browser : IAsyncDisposable
+    private sealed class Browser(IBrowserContext context, IPage page) : IAsyncDisposable
     {
-        private readonly List<string> _navigations = [];
+        public IBrowserContext Context { get; } = context;
 
-        public Browser(IBrowserContext context, IPage page)
-        {
-            Context = context;
-            Page = page;
-            page.Request += (_, request) =>
-            {
-                if (request.IsNavigationRequest)
-                {
-                    lock (_navigations)
-                    {
-                        _navigations.Add($"{request.Method} {request.Url}");
-                    }
-                }
-            };
-        }
+        public IPage Page { get; } = page;
 
-        public IBrowserContext Context { get; }
+        public NavigationTrail Trail { get; } = NavigationTrail.Follow(page);
 
-        public IPage Page { get; }
-
-        public IReadOnlyList<string> Navigations()
-        {
-            lock (_navigations)
-            {
-                return [.. _navigations];
-            }
-        }
+        public IReadOnlyList<string> Navigations() => Trail.Requests();
 
         public async ValueTask DisposeAsync() => await Context.CloseAsync();
     }

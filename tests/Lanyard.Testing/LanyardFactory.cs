@@ -40,8 +40,14 @@ public abstract class LanyardFactory : WebApplicationFactory<Program>, IAsyncLif
     private readonly Dictionary<string, string?> _settings = new(StringComparer.Ordinal);
     private PostgresCluster? _cluster;
 
-    /// <summary>The server's last warnings and errors, for failure messages.</summary>
+    /// <summary>The server's last warnings and errors (and Lanyard's own information lines, when <see cref="LogLanyardInformation"/>), for failure messages.</summary>
     public RecentLogs Logs { get; } = new();
+
+    /// <summary>
+    /// True: <see cref="Logs"/> also keeps Lanyard's information lines (login succeeded, session started…), so a browser
+    /// test that times out can tell "the server never saw the form" from "the server answered something unexpected".
+    /// </summary>
+    public bool LogLanyardInformation { get; protected set; }
     private string? _connectionString;
 
     protected LanyardFactory(Database database) => Database = database;
@@ -146,7 +152,14 @@ public abstract class LanyardFactory : WebApplicationFactory<Program>, IAsyncLif
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddProvider(Logs));
+        builder.ConfigureLogging(logging =>
+        {
+            logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddProvider(Logs);
+            if (LogLanyardInformation)
+            {
+                logging.AddFilter("Lanyard", LogLevel.Information);
+            }
+        });
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();

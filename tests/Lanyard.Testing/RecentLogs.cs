@@ -3,12 +3,12 @@ using Microsoft.Extensions.Logging;
 namespace Lanyard.Testing;
 
 /// <summary>
-/// The last warnings and errors of the server under test, for failure messages: a browser test that times out can
-/// then say what the server complained about meanwhile, which its own view of the page cannot.
+/// The last lines the server under test logged (warnings and errors; the host's logging filters decide), for failure
+/// messages: a browser test that times out can then say what the server did meanwhile, which its view of the page cannot.
 /// </summary>
 public sealed class RecentLogs : ILoggerProvider
 {
-    private const int Capacity = 50;
+    private const int Capacity = 100;
     private readonly Queue<string> _lines = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
@@ -34,7 +34,7 @@ public sealed class RecentLogs : ILoggerProvider
     {
         lock (_lines)
         {
-            return _lines.Count == 0 ? "(the server logged no warnings)" : string.Join(Environment.NewLine, _lines);
+            return _lines.Count == 0 ? "(the server logged nothing)" : string.Join(Environment.NewLine, _lines);
         }
     }
 
@@ -55,7 +55,7 @@ public sealed class RecentLogs : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
