@@ -184,7 +184,8 @@ public sealed partial class OAuthFlow(LanyardFactory factory)
 
     public TestClient DemoClient => new(factory.Bootstrap.DemoClientId, factory.Bootstrap.DemoClientSecret, factory.Bootstrap.DemoClientRedirectUri);
 
-    private static string? HiddenValue(string html, string name)
+    /// <summary>The value of the form field <paramref name="name"/> (a hidden input) in a page, HTML-decoded; null when absent.</summary>
+    public static string? HiddenValue(string html, string name)
     {
         var match = Regex.Match(html, $"<input[^>]*name=\"{Regex.Escape(name)}\"[^>]*value=\"([^\"]*)\"", RegexOptions.CultureInvariant);
         if (!match.Success)

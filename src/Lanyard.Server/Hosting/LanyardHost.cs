@@ -97,6 +97,7 @@ internal static class LanyardHost
 
         services.AddSingleton<MatcherPolicy, HostKindPolicy>();
         services.AddRazorPages();
+        services.AddLanyardDataProtection();
         services.AddAntiforgery(antiforgery =>
         {
             // Host-only, HTTPS-only: one tenant's antiforgery cookie is never sent to another tenant's host.

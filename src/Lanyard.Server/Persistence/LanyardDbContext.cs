@@ -14,6 +14,7 @@ using Lanyard.Server.Features.Roles;
 using Lanyard.Server.Features.Tenants;
 using Lanyard.Server.Features.Users;
 using Lanyard.Server.Tenancy;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Lanyard.Server.Persistence;
@@ -22,7 +23,7 @@ namespace Lanyard.Server.Persistence;
 /// The one context and model. Provider-specific subclasses exist only so each provider has its own
 /// migration history (see docs/adr/0002); application code always asks for this type.
 /// </summary>
-internal class LanyardDbContext(DbContextOptions options, ITenantContext tenant) : DbContext(options)
+internal class LanyardDbContext(DbContextOptions options, ITenantContext tenant) : DbContext(options), IDataProtectionKeyContext
 {
     public ITenantContext Tenant { get; } = tenant;
 
@@ -59,6 +60,9 @@ internal class LanyardDbContext(DbContextOptions options, ITenantContext tenant)
     public DbSet<WorkflowCode> WorkflowCodes => Set<WorkflowCode>();
     public DbSet<InvitationRequest> InvitationRequests => Set<InvitationRequest>();
     public DbSet<Features.Mfa.MfaFactor> MfaFactors => Set<Features.Mfa.MfaFactor>();
+
+    /// <summary>ASP.NET Core's data-protection key ring (see <see cref="DataProtectionKeys"/>); not owned by any application.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,5 +1,6 @@
 using Lanyard.Server.Features.Applications;
 using Lanyard.Server.Persistence;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 
@@ -11,8 +12,11 @@ namespace Lanyard.Server.Tests.Persistence;
 /// </summary>
 public sealed class ModelArchitectureTests
 {
-    /// <summary>Entities that are deliberately global. Adding one here needs a reason in review.</summary>
-    private static readonly HashSet<Type> Global = [typeof(Application)];
+    /// <summary>
+    /// Entities that are deliberately global. Adding one here needs a reason in review. The data-protection key
+    /// ring belongs to the deployment: every node and every host reads it (ADR 0012).
+    /// </summary>
+    private static readonly HashSet<Type> Global = [typeof(Application), typeof(DataProtectionKey)];
 
     public static TheoryData<string> Providers => ["sqlite", "postgres"];
 

@@ -59,12 +59,6 @@ public abstract partial class HostedPageDefenceTests(LanyardFactory factory)
         return OAuthFlow.Query(response.Headers.Location!);
     }
 
-    private static string? HiddenValue(string html, string name)
-    {
-        var match = Regex.Match(html, $"<input[^>]*name=\"{Regex.Escape(name)}\"[^>]*value=\"([^\"]*)\"");
-        return match.Success ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;
-    }
-
     [Theory]
     [InlineData("form_post", true)]
     [InlineData("form_post", false)]
@@ -166,7 +160,7 @@ public abstract partial class HostedPageDefenceTests(LanyardFactory factory)
         var attacker = _flow.Browser(tenant.Name);
         var loginUrl = await LoginUrlAsync(victim, client);
         await victim.GetAsync(loginUrl); // the victim's browser holds its own antiforgery cookie
-        var attackerToken = HiddenValue(await (await attacker.GetAsync(loginUrl)).Content.ReadAsStringAsync(), "__lanyard_af")!;
+        var attackerToken = OAuthFlow.HiddenValue(await (await attacker.GetAsync(loginUrl)).Content.ReadAsStringAsync(), "__lanyard_af")!;
 
         var forged = await victim.PostAsync(loginUrl, new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -186,8 +180,8 @@ public abstract partial class HostedPageDefenceTests(LanyardFactory factory)
         var tenant = await factory.CreateTenantAsync();
         var victim = factory.ClientFor(LanyardFactory.ApplicationHost);
         var attacker = factory.ClientFor(LanyardFactory.ApplicationHost);
-        var own = HiddenValue(await (await victim.GetAsync("/login?client_id=" + factory.Bootstrap.DemoClientId)).Content.ReadAsStringAsync(), "__lanyard_af")!;
-        var foreign = HiddenValue(await (await attacker.GetAsync("/login?client_id=" + factory.Bootstrap.DemoClientId)).Content.ReadAsStringAsync(), "__lanyard_af")!;
+        var own = OAuthFlow.HiddenValue(await (await victim.GetAsync("/login?client_id=" + factory.Bootstrap.DemoClientId)).Content.ReadAsStringAsync(), "__lanyard_af")!;
+        var foreign = OAuthFlow.HiddenValue(await (await attacker.GetAsync("/login?client_id=" + factory.Bootstrap.DemoClientId)).Content.ReadAsStringAsync(), "__lanyard_af")!;
         FormUrlEncodedContent Form(string? token)
         {
             var fields = new Dictionary<string, string> { ["Input.TenantName"] = tenant.Name, ["Input.ClientId"] = factory.Bootstrap.DemoClientId };
@@ -300,8 +294,8 @@ public abstract partial class HostedPageDefenceTests(LanyardFactory factory)
             {
                 ["Input.Identifier"] = identifier,
                 ["Input.Password"] = password,
-                ["Input.ReturnUrl"] = HiddenValue(page, "Input.ReturnUrl") ?? "",
-                ["__lanyard_af"] = HiddenValue(page, "__lanyard_af")!,
+                ["Input.ReturnUrl"] = OAuthFlow.HiddenValue(page, "Input.ReturnUrl") ?? "",
+                ["__lanyard_af"] = OAuthFlow.HiddenValue(page, "__lanyard_af")!,
             }));
 
         // Each guess names another account, so no account lock is reached: only the address is counted out.
