@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -13,12 +14,13 @@ namespace Lanyard.Server.Features.Users;
 /// successful login.
 /// </summary>
 /// <remarks>
-/// A hash costs about 150 ms of one core, far more than any other request. Hashes therefore run at most one per
-/// processor (<see cref="Slots"/>) and further ones wait asynchronously for a slot, without holding a thread: a
-/// burst of logins, honest or a guessing attack, keeps its CPU to the cores, and the thread pool does not grow
-/// threads that then take turns on those cores while token, JWKS and page requests queue behind them.
+/// A hash costs about 150 ms of one core, far more than any other request. Hashes therefore run on their own threads,
+/// one per processor (<see cref="Slots"/>), and further ones queue for them without holding a thread: a burst of
+/// logins, honest or a guessing attack, keeps its CPU to the cores, and the thread pool's threads stay free for token,
+/// JWKS and page requests (and for the rest of each login), which the operating system schedules beside the hashes
+/// instead of behind them (ADR 0011).
 /// </remarks>
-internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvider time, ILogger<PasswordHasher> logger) : IDisposable
+internal sealed partial class PasswordHasher : IDisposable
 {
     private const string Scheme = "pbkdf2-sha256";
     private const int SaltBytes = 16;
@@ -26,23 +28,39 @@ internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvid
     private static readonly TimeSpan SlowWait = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(1);
 
-    private readonly SemaphoreSlim _slots = new(Slots, Slots);
-    private readonly Lazy<string> _dummyHash = new(() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), settings.PasswordHashIterations));
+    private readonly ServerSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PasswordHasher> _logger;
+    private readonly BlockingCollection<HashWork> _queue = new(new ConcurrentQueue<HashWork>());
+    private readonly Lazy<string> _dummyHash;
+    private int _busy;
     private int _waiting;
     private long _lastWarningTicks = long.MinValue;
+
+    public PasswordHasher(ServerSettings settings, TimeProvider time, ILogger<PasswordHasher> logger)
+    {
+        _settings = settings;
+        _time = time;
+        _logger = logger;
+        _dummyHash = new(() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), settings.PasswordHashIterations));
+        for (var i = 0; i < Slots; i++)
+        {
+            new Thread(HashUntilDisposed) { IsBackground = true, Name = $"lanyard-password-hash-{i}" }.Start();
+        }
+    }
 
     /// <summary>How many hashes run at once: one per processor the runtime may use.</summary>
     public static int Slots { get; } = Environment.ProcessorCount;
 
-    /// <summary>Slots free right now (for tests and diagnostics).</summary>
-    internal int FreeSlots => _slots.CurrentCount;
+    /// <summary>Hashing threads idle right now (for tests and diagnostics).</summary>
+    internal int FreeSlots => Slots - Volatile.Read(ref _busy);
 
-    /// <summary>Callers queued for a slot right now (for tests and diagnostics).</summary>
+    /// <summary>Callers queued for a hashing thread right now (for tests and diagnostics).</summary>
     internal int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>A hash of <paramref name="password"/> at the current work factor, once a hashing slot is free.</summary>
     public Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
-        InSlotAsync(() => Hash(password, settings.PasswordHashIterations), cancellationToken);
+        InSlotAsync(() => Hash(password, _settings.PasswordHashIterations), cancellationToken);
 
     /// <summary>
     /// Checks a password against a stored hash in any format of <see cref="PasswordHashFormats"/>. A hash in
@@ -58,7 +76,8 @@ internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvid
     public Task<PasswordVerification> VerifyAsync(string password, string? stored, CancellationToken cancellationToken) =>
         InSlotAsync(() => stored is null ? FailAfterReferenceCheck(password) : Verify(password, stored), cancellationToken);
 
-    public void Dispose() => _slots.Dispose();
+    /// <summary>No hash is accepted any more; the hashing threads finish the queue and end.</summary>
+    public void Dispose() => _queue.CompleteAdding();
 
     private PasswordVerification FailAfterReferenceCheck(string password)
     {
@@ -75,57 +94,59 @@ internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvid
         }
 
         return hash is StoredPasswordHash.Pbkdf2 { Iterations: var iterations } own
-               && own.Algorithm == HashAlgorithmName.SHA256 && iterations >= settings.PasswordHashIterations
+               && own.Algorithm == HashAlgorithmName.SHA256 && iterations >= _settings.PasswordHashIterations
             ? PasswordVerification.Succeeded
             : PasswordVerification.SucceededRehashNeeded;
     }
 
-    private async Task<T> InSlotAsync<T>(Func<T> hashing, CancellationToken cancellationToken)
-    {
-        await EnterAsync(cancellationToken);
-        try
-        {
-            return hashing();
-        }
-        finally
-        {
-            _slots.Release();
-        }
-    }
-
-    private async Task EnterAsync(CancellationToken cancellationToken)
+    private Task<T> InSlotAsync<T>(Func<T> hashing, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (_slots.Wait(0, CancellationToken.None))
-        {
-            return;
-        }
-
-        var started = time.GetTimestamp();
-        var waiting = Interlocked.Increment(ref _waiting);
-        try
-        {
-            // A caller that gives up (the browser went away) leaves the queue without costing a hash.
-            await _slots.WaitAsync(cancellationToken);
-        }
-        finally
+        var work = new HashWork<T>(hashing, _time.GetTimestamp(), cancellationToken);
+        Interlocked.Increment(ref _waiting);
+        if (!_queue.TryAdd(work))
         {
             Interlocked.Decrement(ref _waiting);
+            throw new ObjectDisposedException(nameof(PasswordHasher));
         }
 
-        var waited = time.GetElapsedTime(started);
-        if (waited >= SlowWait && ShouldWarn())
+        return work.Completion.Task;
+    }
+
+    private void HashUntilDisposed()
+    {
+        foreach (var work in _queue.GetConsumingEnumerable())
         {
-            HashingSaturated(logger, (long)waited.TotalMilliseconds, Slots, waiting);
+            var waiting = Interlocked.Decrement(ref _waiting);
+            if (work.IsAbandoned)
+            {
+                continue; // the caller gave up while queued (the browser went away): it costs no hash
+            }
+
+            var waited = _time.GetElapsedTime(work.QueuedAt);
+            if (waited >= SlowWait && ShouldWarn())
+            {
+                HashingSaturated(_logger, (long)waited.TotalMilliseconds, Slots, waiting);
+            }
+
+            Interlocked.Increment(ref _busy);
+            try
+            {
+                work.Run();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _busy);
+            }
         }
     }
 
     /// <summary>At most one warning a minute: under a sustained burst every request waits, and one line says it.</summary>
     private bool ShouldWarn()
     {
-        var now = time.GetTimestamp();
+        var now = _time.GetTimestamp();
         var last = Interlocked.Read(ref _lastWarningTicks);
-        return (last == long.MinValue || time.GetElapsedTime(last, now) >= WarningInterval)
+        return (last == long.MinValue || _time.GetElapsedTime(last, now) >= WarningInterval)
                && Interlocked.CompareExchange(ref _lastWarningTicks, now, last) == last;
     }
 
@@ -135,6 +156,49 @@ internal sealed partial class PasswordHasher(ServerSettings settings, TimeProvid
         var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
         return string.Create(CultureInfo.InvariantCulture,
             $"${Scheme}$i={iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}");
+    }
+
+    private abstract class HashWork(long queuedAt)
+    {
+        public long QueuedAt { get; } = queuedAt;
+
+        public abstract bool IsAbandoned { get; }
+
+        public abstract void Run();
+    }
+
+    /// <summary>One queued hash; its caller awaits <see cref="Completion"/>, and stops waiting when its request is cancelled.</summary>
+    private sealed class HashWork<T> : HashWork
+    {
+        private readonly Func<T> _hashing;
+
+        public HashWork(Func<T> hashing, long queuedAt, CancellationToken cancellationToken) : base(queuedAt)
+        {
+            _hashing = hashing;
+            if (cancellationToken.CanBeCanceled)
+            {
+                cancellationToken.Register(() => Completion.TrySetCanceled(cancellationToken));
+            }
+        }
+
+        // Continuations run on the thread pool, never on a hashing thread.
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override bool IsAbandoned => Completion.Task.IsCompleted;
+
+        public override void Run()
+        {
+            try
+            {
+                Completion.TrySetResult(_hashing());
+            }
+#pragma warning disable CA1031 // Any failure belongs to the caller, who awaits the completion; the hashing thread must live on.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Completion.TrySetException(e);
+            }
+        }
     }
 
     [LoggerMessage(EventId = 2110, Level = LogLevel.Warning,
