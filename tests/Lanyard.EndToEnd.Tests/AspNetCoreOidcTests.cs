@@ -43,24 +43,24 @@ public sealed class AspNetCoreOidcTests(SqliteBrowserRig rig) : IClassFixture<Sq
         await page.GotoAsync($"{origin}/login");
         await page.WaitForURLAsync(url => url.StartsWith($"https://{rig.Lanyard.VanityDomain}/login", StringComparison.Ordinal));
         await page.FillAsync("input[name='Input.TenantName']", rig.Lanyard.Bootstrap.DemoTenantName);
-        await page.ClickAsync("button[type=submit]");
+        await page.Locator("button[type=submit]").NavigateByClickAsync();
         await page.WaitForURLAsync(url => url.StartsWith($"https://{rig.Lanyard.TenantAuthority("demo")}/login", StringComparison.Ordinal));
         await page.FillAsync("input[name='Input.Identifier']", rig.Lanyard.Bootstrap.DemoUserEmail);
         await page.FillAsync("input[name='Input.Password']", rig.Lanyard.Bootstrap.DemoUserPassword);
-        await page.ClickAsync("button[type=submit]");
+        await page.Locator("button[type=submit]").NavigateByClickAsync();
         await page.WaitForURLAsync($"{origin}/");
         var signedIn = await page.TextContentAsync("[data-testid=user]");
         Assert.Contains($"Signed in as {rig.Lanyard.Bootstrap.DemoUserEmail}", signedIn, StringComparison.Ordinal);
 
         // Sign out: end_session on the issuer, forwarded to the tenant's host, back to the app's callback.
-        await page.ClickAsync("a[href='/logout']");
+        await page.Locator("a[href='/logout']").NavigateByClickAsync();
         await page.WaitForURLAsync($"{origin}/");
         Assert.NotNull(await page.QuerySelectorAsync("[data-testid=anonymous]"));
 
         // The Lanyard session is gone too: signing in again asks for the password.
         await page.GotoAsync($"{origin}/login");
         await page.FillAsync("input[name='Input.TenantName']", "demo");
-        await page.ClickAsync("button[type=submit]");
+        await page.Locator("button[type=submit]").NavigateByClickAsync();
         await page.WaitForURLAsync(url => url.StartsWith($"https://{rig.Lanyard.TenantAuthority("demo")}/login", StringComparison.Ordinal));
         Assert.NotNull(await page.QuerySelectorAsync("input[name='Input.Password']"));
     }

@@ -66,7 +66,7 @@ public sealed partial class ExpressWristbandTests(SqliteBrowserRig rig) : IClass
             // 2. Sign in; Lanyard redirects to the app's callback, the SDK redeems the code and reads userinfo.
             await page.Locator("input[name='Input.Identifier']").FillAsync(bootstrap.DemoUserEmail);
             await page.Locator("input[name='Input.Password']").FillAsync(bootstrap.DemoUserPassword);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).NavigateByClickAsync();
             await page.WaitForURLAsync(url => url.StartsWith(appOrigin + "/", StringComparison.Ordinal));
             Assert.Equal(appOrigin + "/", page.Url);
             Assert.Equal($"Signed in as {bootstrap.DemoUserEmail}", await page.Locator("#user").InnerTextAsync());

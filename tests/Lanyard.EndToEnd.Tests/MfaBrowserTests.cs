@@ -52,7 +52,7 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
             await Assertions.Expect(page.GetByTestId("totp-qr")).ToBeVisibleAsync();
             var secret = (await page.GetByTestId("totp-secret").InnerTextAsync()).Trim();
             await page.Locator("input[name='Input.Code']").FillAsync(CodeNow(secret));
-            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).NavigateByClickAsync();
             var recoveryCode = (await page.GetByTestId("recovery-code").InnerTextAsync()).Trim();
             Assert.NotEmpty(recoveryCode);
 
@@ -62,7 +62,7 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
             await SignInAsync(page, tenant.NormalizedName, email);
             await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
             await page.Locator("input[name='Input.Code']").FillAsync(CodeNow(secret));
-            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).NavigateByClickAsync();
             await AssertSignedInAsync(page, email);
 
             // The recovery code signs in once.
@@ -70,15 +70,15 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
             await SignInAsync(page, tenant.NormalizedName, email);
             await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
             await page.Locator("input[name='Input.RecoveryCode']").FillAsync(recoveryCode);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Use recovery code" }).ClickAsync();
-            await page.GetByTestId("continue").ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Use recovery code" }).NavigateByClickAsync();
+            await page.GetByTestId("continue").NavigateByClickAsync();
             await AssertSignedInAsync(page, email);
 
             await SignOutAsync(page);
             await SignInAsync(page, tenant.NormalizedName, email);
             await page.WaitForURLAsync(url => url.Contains("/mfa/challenge", StringComparison.Ordinal));
             await page.Locator("input[name='Input.RecoveryCode']").FillAsync(recoveryCode);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Use recovery code" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Use recovery code" }).NavigateByClickAsync();
             await Assertions.Expect(page.GetByTestId("error")).ToBeVisibleAsync();
             Assert.Contains("/mfa/challenge", page.Url, StringComparison.Ordinal);
         });
@@ -115,8 +115,8 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
 
             var secret = (await page.GetByTestId("totp-secret").InnerTextAsync()).Trim();
             await page.Locator("input[name='Input.Code']").FillAsync(CodeNow(secret));
-            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
-            await page.GetByTestId("continue").ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Verify" }).NavigateByClickAsync();
+            await page.GetByTestId("continue").NavigateByClickAsync();
             await AssertSignedInAsync(page, strictUser);
         });
     }
@@ -142,7 +142,7 @@ public sealed class MfaBrowserTests(SqliteBrowserRig rig) : IClassFixture<Sqlite
         await page.WaitForURLAsync(url => url.StartsWith($"https://{Lanyard.TenantAuthority(tenantName)}/login", StringComparison.Ordinal));
         await page.Locator("input[name='Input.Identifier']").FillAsync(email);
         await page.Locator("input[name='Input.Password']").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).NavigateByClickAsync();
     }
 
     private async Task SignOutAsync(IPage page)

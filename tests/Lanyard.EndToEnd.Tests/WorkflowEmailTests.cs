@@ -89,7 +89,7 @@ public sealed class WorkflowEmailTests(MailBrowserRig rig) : IClassFixture<MailB
         await browser.Page.GotoAsync($"https://{Lanyard.TenantAuthority(tenant.NormalizedName)}/signup");
         await browser.Page.Locator("input[name='Input.Email']").FillAsync(email);
         await browser.Page.Locator("input[name='Input.Password']").FillAsync("a long enough password");
-        await browser.Page.Locator("button[type=submit]").ClickAsync();
+        await browser.Page.Locator("button[type=submit]").NavigateByClickAsync();
 
         await Assertions.Expect(browser.Page.Locator(".field-error").First).ToContainTextAsync("acme.test");
         await using var check = Lanyard.ScopeFor(tenant.ApplicationId, tenant.Id);
@@ -163,15 +163,15 @@ public sealed class WorkflowEmailTests(MailBrowserRig rig) : IClassFixture<MailB
         // Browser B resets the password through the emailed link.
         await using var after = await BrowserAsync();
         await after.Page.GotoAsync($"https://{Lanyard.TenantAuthority(tenant.NormalizedName)}/login");
-        await after.Page.GetByTestId("forgot-password").ClickAsync();
+        await after.Page.GetByTestId("forgot-password").NavigateByClickAsync();
         await after.Page.Locator("input[name='Input.Identifier']").FillAsync(email);
-        await after.Page.Locator("button[type=submit]").ClickAsync();
+        await after.Page.Locator("button[type=submit]").NavigateByClickAsync();
         await Assertions.Expect(after.Page.GetByTestId("check-email")).ToBeVisibleAsync();
         var link = await LinkAsync(email, $"https://{Lanyard.TenantAuthority(tenant.NormalizedName)}/reset-password?code=");
         await after.Page.GotoAsync(link);
         await after.Page.Locator("input[name='Input.NewPassword']").FillAsync("a brand new password 2");
         await after.Page.Locator("input[name='Input.ConfirmPassword']").FillAsync("a brand new password 2");
-        await after.Page.Locator("button[type=submit]").ClickAsync();
+        await after.Page.Locator("button[type=submit]").NavigateByClickAsync();
         await after.Page.WaitForURLAsync(url => url.StartsWith(AppOrigin + "/", StringComparison.Ordinal) && !url.Contains("/auth/", StringComparison.Ordinal));
         await Mailbox.WaitForMessageAsync(email, m => m.EmailType == "PASSWORD_CHANGED");
 
@@ -199,7 +199,7 @@ public sealed class WorkflowEmailTests(MailBrowserRig rig) : IClassFixture<MailB
         await Assertions.Expect(browser.Page.GetByTestId("email")).ToHaveValueAsync(email);
         await browser.Page.Locator("input[name='Input.Password']").FillAsync("invited and ready 3");
         await browser.Page.Locator("input[name='Input.PasswordConfirmation']").FillAsync("invited and ready 3");
-        await browser.Page.Locator("button[type=submit]").ClickAsync();
+        await browser.Page.Locator("button[type=submit]").NavigateByClickAsync();
 
         await AssertSignedInAsync(browser, email, tenant.NormalizedName);
     }
@@ -239,7 +239,7 @@ public sealed class WorkflowEmailTests(MailBrowserRig rig) : IClassFixture<MailB
         await page.Locator("input[name='Input.TenantName']").FillAsync(tenantName);
         await page.Locator("input[name='Input.Email']").FillAsync(email);
         await page.Locator("input[name='Input.Password']").FillAsync("a long enough password");
-        await page.Locator("button[type=submit]").ClickAsync();
+        await page.Locator("button[type=submit]").NavigateByClickAsync();
         if (expectCheckEmail)
         {
             await Assertions.Expect(page.GetByTestId("check-email")).ToBeVisibleAsync();
@@ -250,7 +250,7 @@ public sealed class WorkflowEmailTests(MailBrowserRig rig) : IClassFixture<MailB
     {
         await page.Locator("input[name='Input.Identifier']").FillAsync(email);
         await page.Locator("input[name='Input.Password']").FillAsync(password);
-        await page.Locator("button[type=submit]").ClickAsync();
+        await page.Locator("button[type=submit]").NavigateByClickAsync();
     }
 
     private Task AssertSignedInAsync(Browser browser, string email, string tenantName) =>
