@@ -104,10 +104,15 @@ internal sealed partial class PasswordHasher : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var work = new HashWork<T>(hashing, _time.GetTimestamp(), cancellationToken);
         Interlocked.Increment(ref _waiting);
-        if (!_queue.TryAdd(work))
+        try
         {
+            _queue.Add(work, CancellationToken.None);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Added after Dispose (the host is stopping): no thread will ever take it.
             Interlocked.Decrement(ref _waiting);
-            throw new ObjectDisposedException(nameof(PasswordHasher));
+            throw new ObjectDisposedException(nameof(PasswordHasher), e);
         }
 
         return work.Completion.Task;

@@ -72,6 +72,17 @@ public sealed class PasswordHasherTests
         Assert.True(missing.Elapsed > real.Elapsed / 4, $"no stored hash: {missing.Elapsed.TotalMilliseconds} ms; a real check: {real.Elapsed.TotalMilliseconds} ms");
     }
 
+    [Fact]
+    public async Task A_hash_asked_for_after_the_hasher_is_disposed_fails_at_once_instead_of_waiting_forever()
+    {
+        var hasher = new PasswordHasher(Settings(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<PasswordHasher>.Instance);
+        var before = await hasher.HashAsync("hashed before the host stops", TestContext.Current.CancellationToken);
+        Assert.StartsWith("$pbkdf2-sha256$", before, StringComparison.Ordinal);
+
+        hasher.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => hasher.HashAsync("too late", TestContext.Current.CancellationToken));
+    }
+
     private static string ExpensiveHash() =>
         $"$pbkdf2-sha256$i=4000000${Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))}${Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}";
 
