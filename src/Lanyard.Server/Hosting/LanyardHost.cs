@@ -67,6 +67,7 @@ internal static class LanyardHost
 
         services.AddSingleton<SigningKeyRing>();
         services.AddHostedService<KeyRotationWorker>();
+        services.AddHostedService<PredefinedPermissionSync>();
         services.AddScoped<DbContextOnDemand>();
         services.AddScoped<TokenIssuer>();
         services.AddScoped<ClientAuthenticator>();

@@ -16,7 +16,8 @@ namespace Lanyard.Server.Features.Bootstrap;
 /// <summary>
 /// Seeds an empty database so the server is usable at once: the application, its built-in identity
 /// provider, the management permissions, an Application Admin Client and, where demo data is on, a
-/// demo tenant, user and backend client for the quickstart. Runs only when no application exists.
+/// demo tenant, user and backend client for the quickstart. Runs only when no application exists; later versions'
+/// new management permissions reach existing databases through <see cref="PredefinedPermissionSync"/>.
 /// </summary>
 internal sealed class FirstRun(
     IServiceScopeFactory scopes,
@@ -86,7 +87,7 @@ internal sealed class FirstRun(
         var adminRole = new Role
         {
             Id = LanyardId.New(time),
-            Name = $"app:{application.Name}:admin-client",
+            Name = PredefinedPermissionSync.AdminRoleName(application.Name),
             DisplayName = "Application Admin Client",
             Description = "Every management permission of the application.",
             Type = RbacType.Predefined,

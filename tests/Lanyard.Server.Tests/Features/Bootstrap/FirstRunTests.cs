@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Lanyard.Server.Features.Bootstrap;
 using Lanyard.Server.Features.Clients;
+using Lanyard.Server.Features.Roles;
 using Lanyard.Server.Features.Users;
+using Lanyard.Server.Tests.Features.Mfa;
 using Lanyard.Testing;
 using Microsoft.EntityFrameworkCore;
 
@@ -70,6 +72,62 @@ public abstract class FirstRunTests(LanyardFactory factory)
         Assert.Equal(ManagementPermissions.All.Order(StringComparer.Ordinal), permissions.Order(StringComparer.Ordinal));
         Assert.Contains("tenant:create", permissions);
         Assert.Contains("user:read", permissions);
+    }
+
+    [Fact]
+    public async Task A_database_seeded_by_an_older_version_gets_the_missing_management_permissions_at_the_next_start()
+    {
+        await factory.StartAsync();
+        var countBefore = await PermissionCountAsync();
+        await using (var scope = factory.ScopeFor(factory.Bootstrap.ApplicationId))
+        {
+            // An older version knew no "tenant:create", and its Admin Client role lacked "user:read".
+            var db = LanyardFactory.Db(scope);
+            var dropped = await db.Permissions.Where(p => p.Value == "tenant:create").Select(p => p.Id).SingleAsync();
+            var unlinked = await db.Permissions.Where(p => p.Value == "user:read").Select(p => p.Id).SingleAsync();
+            await db.RolePermissions.Where(rp => rp.PermissionId == dropped || rp.PermissionId == unlinked).ExecuteDeleteAsync();
+            await db.Permissions.Where(p => p.Id == dropped).ExecuteDeleteAsync();
+        }
+
+        // The next start of the server (a second node over the same database) adds what is missing, in the background
+        // once it is ready, and only once.
+        await using (var upgraded = new SiblingLanyard(factory))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await upgraded.ClientFor(LanyardFactory.ApplicationHost).GetAsync("/readyz")).StatusCode);
+            await WaitUntilAsync(async () => await PermissionCountAsync() == countBefore, "the missing permissions added");
+        }
+
+        await using (var again = new SiblingLanyard(factory))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await again.ClientFor(LanyardFactory.ApplicationHost).GetAsync("/readyz")).StatusCode);
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(countBefore, await PermissionCountAsync());
+        await using var check = factory.ScopeFor(factory.Bootstrap.ApplicationId);
+        var checkDb = LanyardFactory.Db(check);
+        Assert.Equal(RbacType.Predefined, (await checkDb.Permissions.SingleAsync(p => p.Value == "tenant:create")).Type);
+        var held = await (
+            from cr in checkDb.ClientRoles
+            where cr.ClientId == factory.Bootstrap.AdminClientId
+            join rp in checkDb.RolePermissions on cr.RoleId equals rp.RoleId
+            join p in checkDb.Permissions on rp.PermissionId equals p.Id
+            select p.Value).ToListAsync();
+        Assert.Equal(ManagementPermissions.All.Order(StringComparer.Ordinal), held.Order(StringComparer.Ordinal));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); !await condition(); await Task.Delay(50, TestContext.Current.CancellationToken))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for: {what}");
+        }
+    }
+
+    private async Task<int> PermissionCountAsync()
+    {
+        await using var scope = factory.ScopeFor(factory.Bootstrap.ApplicationId);
+        return await LanyardFactory.Db(scope).Permissions.CountAsync() + await LanyardFactory.Db(scope).RolePermissions.CountAsync();
     }
 
     [Fact]
