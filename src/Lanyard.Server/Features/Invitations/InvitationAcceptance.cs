@@ -50,15 +50,26 @@ internal sealed partial class InvitationAcceptance(
     public static WorkflowPurpose PurposeOf(InvitationKind kind) =>
         kind == InvitationKind.NewUser ? WorkflowPurpose.NewUserInvitation : WorkflowPurpose.ExistingUserInvitation;
 
-    public async Task<PendingInvitation?> PeekAsync(Application application, InvitationKind kind, string? code, CancellationToken cancellationToken)
+    /// <summary>For the hosted pages: the tenant host has already narrowed the scope to its tenant.</summary>
+    public static bool AnyTenant(string tenantId) => true;
+
+    /// <summary>
+    /// The live invitation of <paramref name="code"/>, or null. <paramref name="tenantInReach"/> is the caller's reach
+    /// (the accept APIs: a management token bounded to some tenants): an invitation to a tenant out of reach is
+    /// treated as an unknown code, so the code tells such a caller nothing and cannot be used by it.
+    /// </summary>
+    public async Task<PendingInvitation?> PeekAsync(
+        Application application, InvitationKind kind, string? code, Func<string, bool> tenantInReach, CancellationToken cancellationToken)
     {
         var row = await codes.PeekAsync(code, PurposeOf(kind), cancellationToken);
-        return row is null ? null : await LoadAsync(application, kind, row, cancellationToken);
+        var pending = row is null ? null : await LoadAsync(application, kind, row, cancellationToken);
+        return pending is not null && tenantInReach(pending.Tenant.Id) ? pending : null;
     }
 
-    public async Task<AcceptResult> AcceptAsync(Application application, InvitationKind kind, string? code, AcceptInput input, CancellationToken cancellationToken)
+    public async Task<AcceptResult> AcceptAsync(
+        Application application, InvitationKind kind, string? code, AcceptInput input, Func<string, bool> tenantInReach, CancellationToken cancellationToken)
     {
-        var pending = await PeekAsync(application, kind, code, cancellationToken);
+        var pending = await PeekAsync(application, kind, code, tenantInReach, cancellationToken);
         if (pending is null)
         {
             return new AcceptResult.InvalidCode();
@@ -281,7 +292,7 @@ internal static class AcceptPage
         var application = page.HttpContext.RequiredApplication();
         if (confirmationMismatch)
         {
-            var pending = await acceptance.PeekAsync(application, kind, code, cancellationToken);
+            var pending = await acceptance.PeekAsync(application, kind, code, InvitationAcceptance.AnyTenant, cancellationToken);
             if (pending is null)
             {
                 return invalidCode();
@@ -291,7 +302,7 @@ internal static class AcceptPage
             return page.Page();
         }
 
-        switch (await acceptance.AcceptAsync(application, kind, code, input, cancellationToken))
+        switch (await acceptance.AcceptAsync(application, kind, code, input, InvitationAcceptance.AnyTenant, cancellationToken))
         {
             case AcceptResult.Accepted accepted:
                 // 303: the browser follows with a GET and never re-posts the password.

@@ -187,20 +187,20 @@ internal static partial class InvitationEndpoints
 
     private static async Task<IResult> AcceptNewUserAsync(
         NewUserAcceptRequest body, HttpContext http, InvitationAcceptance acceptance, CancellationToken cancellationToken) =>
-        AcceptResponseOf(await acceptance.AcceptAsync(http.RequiredApplication(), InvitationKind.NewUser, body.EmailAuthCode, body.ToInput(), cancellationToken));
+        AcceptResponseOf(await acceptance.AcceptAsync(http.RequiredApplication(), InvitationKind.NewUser, body.EmailAuthCode, body.ToInput(), http.CallerReach().CoversTenant, cancellationToken));
 
     private static async Task<IResult> AcceptExistingUserAsync(
         ExistingUserAcceptRequest body, HttpContext http, InvitationAcceptance acceptance, CancellationToken cancellationToken) =>
         AcceptResponseOf(await acceptance.AcceptAsync(
-            http.RequiredApplication(), InvitationKind.ExistingUser, body.EmailAuthCode, new AcceptInput(Password: body.Password), cancellationToken));
+            http.RequiredApplication(), InvitationKind.ExistingUser, body.EmailAuthCode, new AcceptInput(Password: body.Password), http.CallerReach().CoversTenant, cancellationToken));
 
     private static async Task<IResult> IntrospectNewUserAsync(
         EmailAuthCodeRequest body, HttpContext http, InvitationAcceptance acceptance, CancellationToken cancellationToken) =>
-        TypedResults.Ok(IntrospectResponse.From(await acceptance.PeekAsync(http.RequiredApplication(), InvitationKind.NewUser, body.EmailAuthCode, cancellationToken)));
+        TypedResults.Ok(IntrospectResponse.From(await acceptance.PeekAsync(http.RequiredApplication(), InvitationKind.NewUser, body.EmailAuthCode, http.CallerReach().CoversTenant, cancellationToken)));
 
     private static async Task<IResult> IntrospectExistingUserAsync(
         EmailAuthCodeRequest body, HttpContext http, InvitationAcceptance acceptance, CancellationToken cancellationToken) =>
-        TypedResults.Ok(IntrospectResponse.From(await acceptance.PeekAsync(http.RequiredApplication(), InvitationKind.ExistingUser, body.EmailAuthCode, cancellationToken)));
+        TypedResults.Ok(IntrospectResponse.From(await acceptance.PeekAsync(http.RequiredApplication(), InvitationKind.ExistingUser, body.EmailAuthCode, http.CallerReach().CoversTenant, cancellationToken)));
 
     private static IResult AcceptResponseOf(AcceptResult result) => result switch
     {

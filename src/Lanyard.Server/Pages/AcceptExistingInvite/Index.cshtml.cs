@@ -33,7 +33,7 @@ internal sealed class IndexModel(InvitationAcceptance acceptance) : PageModel
 
     public async Task<IActionResult> OnGetAsync([FromQuery] string? code, CancellationToken cancellationToken)
     {
-        var pending = await acceptance.PeekAsync(HttpContext.RequiredApplication(), InvitationKind.ExistingUser, code, cancellationToken);
+        var pending = await acceptance.PeekAsync(HttpContext.RequiredApplication(), InvitationKind.ExistingUser, code, InvitationAcceptance.AnyTenant, cancellationToken);
         if (pending is null)
         {
             return Invalid();

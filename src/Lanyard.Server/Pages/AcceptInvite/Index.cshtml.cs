@@ -35,7 +35,7 @@ internal sealed class IndexModel(InvitationAcceptance acceptance) : PageModel
 
     public async Task<IActionResult> OnGetAsync([FromQuery] string? code, CancellationToken cancellationToken)
     {
-        var pending = await acceptance.PeekAsync(HttpContext.RequiredApplication(), InvitationKind.NewUser, code, cancellationToken);
+        var pending = await acceptance.PeekAsync(HttpContext.RequiredApplication(), InvitationKind.NewUser, code, InvitationAcceptance.AnyTenant, cancellationToken);
         if (pending is null)
         {
             return Invalid();

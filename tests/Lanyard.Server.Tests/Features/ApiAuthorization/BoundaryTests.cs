@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
 using Lanyard.Server.Common;
+using Lanyard.Server.Features.Invitations;
 using Lanyard.Server.Features.Roles;
 using Lanyard.Server.Features.Tenants;
+using Lanyard.Server.Tests.Features.Invitations;
 using Lanyard.Server.Tests.Features.Roles;
 using Lanyard.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -39,6 +42,34 @@ public abstract class BoundaryTests(LanyardFactory factory)
 
         using var applicationRole = await _kit.CreateRoleAsync("APPLICATION", _kit.ApplicationId, RoleKit.UniqueName(), api: api);
         Assert.Equal(HttpStatusCode.Forbidden, applicationRole.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_under_a_tenant_inclusion_list_can_neither_read_nor_accept_an_invitation_to_another_tenant()
+    {
+        var (inside, outside) = (await factory.CreateTenantAsync(), await factory.CreateTenantAsync());
+        var boundary = await BoundaryAsync(PermissionBoundaryType.TenantInclusionList, inside.Id);
+        var api = await ClientApiAsync(boundary, viaGroup: false, InvitationEndpoints.NewUserPermission);
+        var invitations = new InvitationKit(factory);
+        var (_, link) = await invitations.InviteNewAsync(outside, $"reach{Guid.NewGuid():N}@example.com");
+        var code = InvitationKit.CodeOf(link);
+
+        // The code of another tenant's invitation is, to this caller, an unknown code: nothing shown, nothing accepted.
+        using (var introspected = await api.PostAsJsonAsync("/api/v1/new-user-invitation/introspect-email-auth-code", new { emailAuthCode = code }))
+        {
+            Assert.Equal(HttpStatusCode.OK, introspected.StatusCode);
+            Assert.False((await InvitationKit.BodyAsync(introspected)).GetProperty("valid").GetBoolean());
+        }
+
+        using (var accepted = await api.PostAsJsonAsync("/api/v1/new-user-invitation/accept-invite", new { emailAuthCode = code, password = InvitationKit.Password }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, accepted.StatusCode);
+            Assert.Equal(["invalid_email_auth_code"], await InvitationKit.ViolationsAsync(accepted, "emailAuthCode"));
+        }
+
+        // The code still works for a caller whose grant reaches that tenant.
+        using var byAdmin = await invitations.PostAsync("/api/v1/new-user-invitation/accept-invite", new { emailAuthCode = code, password = InvitationKit.Password });
+        Assert.Equal(HttpStatusCode.OK, byAdmin.StatusCode);
     }
 
     [Fact]
