@@ -177,13 +177,14 @@ internal sealed partial class PasswordHasher : IDisposable
     {
         private readonly Func<T> _hashing;
 
+        // Released once the hash is done: a long-lived token (a bulk operation's) would otherwise keep every
+        // finished hash's callback until it is disposed.
+        private readonly CancellationTokenRegistration _cancellation;
+
         public HashWork(Func<T> hashing, long queuedAt, CancellationToken cancellationToken) : base(queuedAt)
         {
             _hashing = hashing;
-            if (cancellationToken.CanBeCanceled)
-            {
-                cancellationToken.Register(() => Completion.TrySetCanceled(cancellationToken));
-            }
+            _cancellation = cancellationToken.Register(() => Completion.TrySetCanceled(cancellationToken));
         }
 
         // Continuations run on the thread pool, never on a hashing thread.
@@ -202,6 +203,10 @@ internal sealed partial class PasswordHasher : IDisposable
 #pragma warning restore CA1031
             {
                 Completion.TrySetException(e);
+            }
+            finally
+            {
+                _cancellation.Dispose();
             }
         }
     }
