@@ -21,6 +21,7 @@
 #   PROVIDERS="Sqlite Postgres"   narrows SYSTEMS to those databases (kept for old command lines)
 #   SCENARIOS="client_credentials refresh_static refresh_rotating userinfo jwks login_flow"
 #   HALF_LOAD=1       the paced run at 50% of the measured peak for the token scenarios (0 to skip)
+#   QUIET_S=10        seconds each server idles after its last scenario before its memory is read again
 #   LOGIN_CONCURRENCY=8   concurrent full login flows
 #   LOGIN_WARMUP=40s  unmeasured login flows before the measured ones (the JIT needs ~30-40 s at ~10 flows/s)
 #   PEER_WORKERS=<CPUs>   node-oidc-provider worker processes (cluster) sharing the port
@@ -40,6 +41,7 @@ SYSTEMS=${SYSTEMS:-"lanyard-sqlite peer-sqlite lanyard-postgres peer-postgres"}
 PROVIDERS=${PROVIDERS:-"Sqlite Postgres"}
 SCENARIOS=${SCENARIOS:-"client_credentials refresh_static refresh_rotating userinfo jwks login_flow"}
 HALF_LOAD=${HALF_LOAD:-1}
+QUIET_S=${QUIET_S:-10}
 LOGIN_CONCURRENCY=${LOGIN_CONCURRENCY:-8}
 LOGIN_WARMUP=${LOGIN_WARMUP:-40s}
 PEER_WORKERS=${PEER_WORKERS:-$(nproc)}
@@ -664,7 +666,12 @@ run_protocol() {
     local rss_end rss_peak
     rss_end=$(rss_kib "$SERVER_PID" VmRSS)
     rss_peak=$(rss_kib "$SERVER_PID" VmHWM)
-    RSS_ROWS+=("| $SYSTEM | $(mib "$rss_idle") | $(mib "$rss_end") | $(mib "$rss_peak") |")
+    # What the server keeps once the load has stopped: Lanyard gives back the memory of past traffic after a quiet
+    # check period (Hosting/IdleMemoryRelease.cs).
+    local rss_quiet
+    sleep "$QUIET_S"
+    rss_quiet=$(rss_kib "$SERVER_PID" VmRSS)
+    RSS_ROWS+=("| $SYSTEM | $(mib "$rss_idle") | $(mib "$rss_end") | $(mib "$rss_peak") | $(mib "$rss_quiet") |")
     kill -0 "$SERVER_PID" 2>/dev/null || die "$SYSTEM: the server died during the run"
     stop_server
     if [[ $kind == lanyard ]]; then
@@ -747,8 +754,8 @@ print_protocol_tables() {
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${CPU_ROWS[@]}"
     echo
-    echo "| system | RSS idle MiB | RSS after load MiB | peak RSS MiB | PostgreSQL write transactions per rotating refresh | all transactions per refresh | rows written per refresh |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| system | RSS idle MiB | RSS after load MiB | peak RSS MiB | RSS ${QUIET_S} s after load MiB | PostgreSQL write transactions per rotating refresh | all transactions per refresh | rows written per refresh |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for row in "${RSS_ROWS[@]}"; do
       lname=$(awk -F' [|] ' '{ print $1 }' <<<"${row#| }")
       if [[ -n "${WRITES[$lname]:-}" ]]; then

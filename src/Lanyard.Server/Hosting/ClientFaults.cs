@@ -25,9 +25,9 @@ internal sealed partial class ClientFaults(RequestDelegate next, ILogger<ClientF
         }
     }
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Client disconnected during {Method} {Path}")]
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Debug, Message = "Client disconnected during {Method} {Path}")]
     private static partial void ClientDisconnected(ILogger logger, string method, PathString path);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Bad request body on {Method} {Path}: {Status} {Reason}")]
+    [LoggerMessage(EventId = 1212, Level = LogLevel.Information, Message = "Bad request body on {Method} {Path}: {Status} {Reason}")]
     private static partial void BadRequest(ILogger logger, string method, PathString path, int status, string reason);
 }

@@ -37,6 +37,9 @@ internal static class LanyardHost
             json.IncludeScopes = false;
         });
 
+        // The slim builder (Program.cs) leaves out reading HTTPS endpoints and certificates from Kestrel:Endpoints,
+        // which the operator guide offers for serving HTTPS with one's own certificate.
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel((context, kestrel) => KestrelEndpoints.Configure(context, kestrel));
 
         var services = builder.Services;
@@ -68,6 +71,7 @@ internal static class LanyardHost
         services.AddSingleton<SigningKeyRing>();
         services.AddHostedService<KeyRotationWorker>();
         services.AddHostedService<PredefinedPermissionSync>();
+        services.AddHostedService<IdleMemoryRelease>();
         services.AddScoped<DbContextOnDemand>();
         services.AddScoped<TokenIssuer>();
         services.AddScoped<ClientAuthenticator>();

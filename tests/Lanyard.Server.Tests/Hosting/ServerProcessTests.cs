@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Lanyard.Testing;
@@ -144,6 +145,34 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task An_operator_certificate_in_Kestrel_Endpoints_serves_https()
+    {
+        // The host is built without the HTTPS configuration loader by default (the slim builder); the
+        // operator guide's "serve HTTPS with your own certificate" depends on it being added back.
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=auth.localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("auth.localhost");
+        request.CertificateExtensions.Add(names.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var pfxPath = Path.Combine(_workDir, "operator.pfx");
+        var cerPath = Path.Combine(_workDir, "operator.cer");
+        await File.WriteAllBytesAsync(pfxPath, certificate.Export(X509ContentType.Pfx, "pfx-password"));
+        await File.WriteAllBytesAsync(cerPath, certificate.Export(X509ContentType.Cert));
+        var port = ServerProcess.FreePort();
+
+        await using var server = ServerProcess.Start(_workDir, new Dictionary<string, string>
+        {
+            ["Kestrel__Endpoints__Https__Url"] = $"https://127.0.0.1:{port}",
+            ["Kestrel__Endpoints__Https__Certificate__Path"] = pfxPath,
+            ["Kestrel__Endpoints__Https__Certificate__Password"] = "pfx-password",
+        });
+
+        using var client = TrustingOnly(cerPath);
+        Assert.Equal(HttpStatusCode.OK, await PollAsync(client, $"https://auth.localhost:{port}/healthz", server));
+    }
+
+    [Fact]
     public async Task Clients_create_registers_a_client_and_prints_its_secret_once()
     {
         await using var server = ServerProcess.Start(_workDir, new Dictionary<string, string>(),
@@ -192,11 +221,12 @@ public sealed class ServerProcessTests : IDisposable
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    private static async Task<HttpStatusCode> PollAsync(HttpClient client, string url)
+    private static async Task<HttpStatusCode> PollAsync(HttpClient client, string url, ServerProcess? server = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
+            Assert.False(server?.HasExited ?? false, $"server exited early: {server?.StandardError}");
             try
             {
                 // The server listens while it still prepares the database, answering /readyz 503 meanwhile.
