@@ -114,6 +114,7 @@ internal static class LanyardHost
         });
 
         services.AddProblemDetails();
+        services.LoadKeyRingAfterDatabaseGate();
         return builder;
     }
 

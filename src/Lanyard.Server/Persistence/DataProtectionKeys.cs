@@ -34,12 +34,62 @@ internal static class DataProtectionKeys
             });
         return services;
     }
+
+    /// <summary>
+    /// Data protection's own hosted service loads the key ring inside its <c>StartAsync</c>, synchronously: with the
+    /// key table behind <see cref="DatabaseGate"/> that held the host's start loop until the database was prepared,
+    /// so Kestrel bound its ports only then and <c>/readyz</c> never answered 503 during a migration. It is replaced by
+    /// a worker that loads the ring once the gate is open. Called last: every <c>AddDataProtection</c> (antiforgery's
+    /// too) adds the original back.
+    /// </summary>
+    public static IServiceCollection LoadKeyRingAfterDatabaseGate(this IServiceCollection services)
+    {
+        var removed = services.RemoveAll(d => d.ServiceType == typeof(IHostedService)
+            && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService");
+        if (removed != 1)
+        {
+            throw new InvalidOperationException($"Expected data protection's hosted service once, found it {removed} times: has ASP.NET Core changed how it loads the key ring?");
+        }
+
+        services.AddHostedService<KeyRingWarmUp>();
+        return services;
+    }
+
+    private static int RemoveAll(this IServiceCollection services, Func<ServiceDescriptor, bool> match)
+    {
+        var matches = services.Where(match).ToList();
+        matches.ForEach(d => services.Remove(d));
+        return matches.Count;
+    }
+}
+
+/// <summary>Loads the data-protection key ring (creating the first key of a new database) once the database is ready.</summary>
+internal sealed partial class KeyRingWarmUp(DatabaseGate gate, IDataProtectionProvider dataProtection, ILogger<KeyRingWarmUp> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await gate.WaitAsync(stoppingToken);
+            // Protecting anything makes data protection read (or create) the current key ring and cache it, so the first
+            // hosted page does not pay for it.
+            _ = dataProtection.CreateProtector("Lanyard.KeyRingWarmUp").Protect([]);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not fatal: the first protect or unprotect of a request loads the ring again and reports its own failure.
+            WarmUpFailed(logger, e);
+        }
+    }
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Warning, Message = "Loading the data-protection key ring after start-up failed; the first hosted page will try again")]
+    private static partial void WarmUpFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>
-/// Data protection loads its key ring while the host starts, concurrently with the migrations that create the key
-/// table: every read and write waits for <see cref="DatabaseGate"/> first. Once the database is ready the wait is a
-/// completed task, so request paths never block on it.
+/// The key table exists only once the migrations have run: every read and write waits for <see cref="DatabaseGate"/>
+/// first (data protection's start-up load of the ring runs behind the gate: <see cref="KeyRingWarmUp"/>). Once the
+/// database is ready the wait is a completed task, so request paths never block on it.
 /// </summary>
 internal sealed class GatedXmlRepository(IXmlRepository inner, DatabaseGate gate) : IXmlRepository
 {

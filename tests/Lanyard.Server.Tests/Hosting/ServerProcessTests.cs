@@ -145,6 +145,38 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task The_ports_open_while_a_first_start_prepares_the_database_and_readyz_answers_503_meanwhile()
+    {
+        // A load balancer must see "not ready", not a dead node, during a migration. Data protection's start-up load
+        // of its key ring (which waits for the database) once held the host's start, and the ports stayed closed.
+        var port = ServerProcess.FreePort();
+        await using var server = ServerProcess.Start(_workDir, new Dictionary<string, string>
+        {
+            ["Lanyard__Endpoints__HttpPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Lanyard__Endpoints__HttpsPort"] = ServerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var seen = new List<HttpStatusCode>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!seen.Contains(HttpStatusCode.OK) && DateTime.UtcNow < deadline)
+        {
+            Assert.False(server.HasExited, $"server exited early: {server.StandardError}");
+            try
+            {
+                seen.Add((await client.GetAsync($"http://127.0.0.1:{port}/readyz")).StatusCode);
+            }
+            catch (HttpRequestException e) when (e.InnerException is SocketException)
+            {
+            }
+
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, seen.LastOrDefault());
+        Assert.Contains(HttpStatusCode.ServiceUnavailable, seen);
+    }
+
+    [Fact]
     public async Task An_operator_certificate_in_Kestrel_Endpoints_serves_https()
     {
         // The host is built without the HTTPS configuration loader by default (the slim builder); the
