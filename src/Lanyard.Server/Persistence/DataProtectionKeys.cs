@@ -44,22 +44,16 @@ internal static class DataProtectionKeys
     /// </summary>
     public static IServiceCollection LoadKeyRingAfterDatabaseGate(this IServiceCollection services)
     {
-        var removed = services.RemoveAll(d => d.ServiceType == typeof(IHostedService)
-            && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService");
-        if (removed != 1)
+        var original = services.Where(d => d.ServiceType == typeof(IHostedService)
+            && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService").ToList();
+        if (original.Count != 1)
         {
-            throw new InvalidOperationException($"Expected data protection's hosted service once, found it {removed} times: has ASP.NET Core changed how it loads the key ring?");
+            throw new InvalidOperationException($"Expected data protection's hosted service once, found it {original.Count} times: has ASP.NET Core changed how it loads the key ring?");
         }
 
+        services.Remove(original[0]);
         services.AddHostedService<KeyRingWarmUp>();
         return services;
-    }
-
-    private static int RemoveAll(this IServiceCollection services, Func<ServiceDescriptor, bool> match)
-    {
-        var matches = services.Where(match).ToList();
-        matches.ForEach(d => services.Remove(d));
-        return matches.Count;
     }
 }
 
