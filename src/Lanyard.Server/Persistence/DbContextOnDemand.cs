@@ -1,10 +1,10 @@
 namespace Lanyard.Server.Persistence;
 
 /// <summary>
-/// The request's <see cref="LanyardDbContext"/>, built on first use. Building a context costs EF Core a lookup of its
-/// internal services that compares the options, every time: about a fifth of a client_credentials request's work
-/// besides the signature. Host resolution runs on every request and the hot protocol paths (client_credentials,
-/// JWKS) are answered from caches, so the services on those paths take this instead of the context.
+/// The request's <see cref="LanyardDbContext"/>, leased on first use. Contexts are pooled (docs/adr/0014), but a lease
+/// and the reset when it ends are still work a request answered from caches need not do. Host resolution runs on
+/// every request and the hot protocol paths (client_credentials, JWKS) are answered from caches, so the services on
+/// those paths take this instead of the context.
 /// </summary>
 internal sealed class DbContextOnDemand(IServiceProvider requestServices)
 {

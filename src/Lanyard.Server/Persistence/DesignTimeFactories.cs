@@ -1,4 +1,3 @@
-using Lanyard.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
@@ -12,7 +11,7 @@ internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<Sqli
         new(new DbContextOptionsBuilder<SqliteLanyardDbContext>()
             .UseSqlite("Data Source=design-time.db", o => o.MigrationsHistoryTable(DatabaseSetup.HistoryTable))
             .UseSnakeCaseNamingConvention()
-            .Options, new TenantContext());
+            .Options);
 }
 
 internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresLanyardDbContext>
@@ -21,5 +20,5 @@ internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<Po
         new(new DbContextOptionsBuilder<PostgresLanyardDbContext>()
             .UseNpgsql("Host=localhost;Database=lanyard_design_time", o => o.MigrationsHistoryTable(DatabaseSetup.HistoryTable))
             .UseSnakeCaseNamingConvention()
-            .Options, new TenantContext());
+            .Options);
 }

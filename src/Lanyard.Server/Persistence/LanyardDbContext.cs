@@ -23,12 +23,28 @@ namespace Lanyard.Server.Persistence;
 /// The one context and model. Provider-specific subclasses exist only so each provider has its own
 /// migration history (see docs/adr/0002); application code always asks for this type.
 /// </summary>
-internal class LanyardDbContext(DbContextOptions options, ITenantContext tenant) : DbContext(options), IDataProtectionKeyContext
+/// <remarks>
+/// Contexts are pooled (docs/adr/0014): an instance serves one scope at a time and is handed the scope's tenant
+/// context each time it is leased (<see cref="DatabaseSetup"/>). Until then it has an empty one, which sees no
+/// application's or tenant's rows.
+/// </remarks>
+internal class LanyardDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
-    public ITenantContext Tenant { get; } = tenant;
+    public ITenantContext Tenant { get; private set; } = new TenantContext();
 
     /// <summary>Set when this unit of work enqueued email; the outbox worker is woken once it commits.</summary>
     internal bool OutboxPending { get; set; }
+
+    /// <summary>
+    /// Binds a pooled context to the scope that leased it. Every lease calls this, so nothing of the previous scope's
+    /// (its tenant, an outbox flag it left set) reaches the next; EF Core resets its own state when the lease ends.
+    /// </summary>
+    internal LanyardDbContext LeasedTo(ITenantContext tenant)
+    {
+        Tenant = tenant;
+        OutboxPending = false;
+        return this;
+    }
 
     // Read by the query filters at execution time; EF parameterizes members of the context.
     private string? CurrentApplicationId => Tenant.ApplicationId;

@@ -1,13 +1,11 @@
 using Lanyard.Server.Features.Tenants;
-using Lanyard.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Lanyard.Server.Persistence;
 
 /// <summary>The SQLite flavour of <see cref="LanyardDbContext"/>: same model, its own migrations.</summary>
-internal sealed class SqliteLanyardDbContext(DbContextOptions<SqliteLanyardDbContext> options, ITenantContext tenant)
-    : LanyardDbContext(options, tenant)
+internal sealed class SqliteLanyardDbContext(DbContextOptions<SqliteLanyardDbContext> options) : LanyardDbContext(options)
 {
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -19,8 +17,7 @@ internal sealed class SqliteLanyardDbContext(DbContextOptions<SqliteLanyardDbCon
 }
 
 /// <summary>The PostgreSQL flavour of <see cref="LanyardDbContext"/>: same model, its own migrations.</summary>
-internal sealed class PostgresLanyardDbContext(DbContextOptions<PostgresLanyardDbContext> options, ITenantContext tenant)
-    : LanyardDbContext(options, tenant)
+internal sealed class PostgresLanyardDbContext(DbContextOptions<PostgresLanyardDbContext> options) : LanyardDbContext(options)
 {
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -139,6 +139,31 @@ public abstract class TenantIsolationTests(LanyardFactory factory) : IAsyncLifet
     }
 
     [Fact]
+    public async Task A_pooled_context_sees_only_the_tenant_of_the_scope_that_leased_it()
+    {
+        // Contexts are pooled: the instance that served tenant A's scope serves the next scope, which must not
+        // inherit A's tenant (nor its unsent outbox flag).
+        var instances = new HashSet<LanyardDbContext>(ReferenceEqualityComparer.Instance);
+        for (var round = 0; round < 20; round++)
+        {
+            foreach (var (tenant, user) in new[] { (_a, _userA), (_b, _userB), ((Tenant?)null, (User?)null) })
+            {
+                await using var scope = tenant is null ? factory.Services.CreateAsyncScope() : factory.ScopeFor(tenant.ApplicationId, tenant.Id);
+                var db = LanyardFactory.Db(scope);
+                instances.Add(db);
+                Assert.False(db.OutboxPending);
+
+                var seen = await db.Users.Select(u => u.Id).ToListAsync();
+
+                Assert.Equal(user is null ? [] : [user.Id], seen);
+                db.OutboxPending = true;
+            }
+        }
+
+        Assert.True(instances.Count < 60, $"{instances.Count} contexts for 60 scopes: the pool handed none out twice");
+    }
+
+    [Fact]
     public async Task Changing_the_tenant_of_a_saved_row_is_refused()
     {
         await using var scope = factory.ScopeFor(_a.ApplicationId, _a.Id);
