@@ -19,8 +19,8 @@ internal static class DatabaseSetup
         services.AddSingleton<HotRowInvalidation>();
         services.AddSingleton<SqliteWriteGate>();
 
-        // Contexts are pooled (docs/adr/0014): a new context resolves some fifty internal services of EF Core, a
-        // tenth of a userinfo request's CPU. Options are built once per process; everything they read is a singleton.
+        // Contexts are pooled (docs/adr/0014): building a new one (EF Core resolving its internal services for it) was a
+        // sixth of a userinfo request's CPU. Options are built once per process; everything they read is a singleton.
         // Both provider contexts are registered; the one the settings name is handed out as LanyardDbContext, bound
         // to the scope's tenant context. Settings are read when the first context is built, after configuration is final.
         services.AddPooledDbContextFactory<SqliteLanyardDbContext>((sp, options) =>
