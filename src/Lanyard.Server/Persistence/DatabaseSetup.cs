@@ -1,5 +1,6 @@
 using Lanyard.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Lanyard.Server.Persistence;
 
@@ -50,6 +51,11 @@ internal static class DatabaseSetup
     internal static DbContextOptionsBuilder Configure(IServiceProvider services, DbContextOptionsBuilder options) =>
         options
             .UseSnakeCaseNamingConvention()
+            // EF Core logs a failed begin, commit or rollback at Error, and a commit cancelled because the client hung up
+            // is one (it classes cancelled commands and connection opens as Debug, not transactions). Every real failure
+            // also surfaces as an exception that the request's error handling or the worker logs with its context, so
+            // EF Core's line adds nothing an operator can act on.
+            .ConfigureWarnings(warnings => warnings.Log((RelationalEventId.TransactionError, LogLevel.Debug)))
             .AddInterceptors(
                 services.GetRequiredService<TenantStampInterceptor>(),
                 services.GetRequiredService<VersionStampInterceptor>(),
