@@ -9,7 +9,7 @@ namespace Lanyard.Testing;
 public sealed class RecentLogs : ILoggerProvider
 {
     private const int Capacity = 100;
-    private readonly Queue<string> _lines = new();
+    private readonly Queue<(LogLevel Level, string Text)> _lines = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -24,7 +24,19 @@ public sealed class RecentLogs : ILoggerProvider
         {
             lock (_lines)
             {
-                return [.. _lines];
+                return [.. _lines.Select(line => line.Text)];
+            }
+        }
+    }
+
+    /// <summary>The kept lines logged at Error or Critical: what an operator would be paged for.</summary>
+    public IReadOnlyList<string> Errors
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _lines.Where(line => line.Level >= LogLevel.Error).Select(line => line.Text)];
             }
         }
     }
@@ -34,11 +46,11 @@ public sealed class RecentLogs : ILoggerProvider
     {
         lock (_lines)
         {
-            return _lines.Count == 0 ? "(the server logged nothing)" : string.Join(Environment.NewLine, _lines);
+            return _lines.Count == 0 ? "(the server logged nothing)" : string.Join(Environment.NewLine, _lines.Select(line => line.Text));
         }
     }
 
-    private void Add(string line)
+    private void Add(LogLevel level, string line)
     {
         lock (_lines)
         {
@@ -47,7 +59,7 @@ public sealed class RecentLogs : ILoggerProvider
                 _lines.Dequeue();
             }
 
-            _lines.Enqueue(line);
+            _lines.Enqueue((level, line));
         }
     }
 
@@ -62,7 +74,7 @@ public sealed class RecentLogs : ILoggerProvider
             if (IsEnabled(logLevel))
             {
                 var error = exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message})";
-                sink.Add($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {logLevel} {category}[{eventId.Id}]: {formatter(state, exception)}{error}");
+                sink.Add(logLevel, $"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {logLevel} {category}[{eventId.Id}]: {formatter(state, exception)}{error}");
             }
         }
     }
