@@ -14,7 +14,9 @@
 # Environment:
 #   PARTS="ceilings protocol scale import startup"
 #   DURATION=15s      measured wrk run per scenario (also the paced half-load run)
-#   WARMUP=5s         unmeasured run before each measured one (0 to skip)
+#   WARMUP=30s        unmeasured run before each measured one (0 to skip); the JIT's second tier takes
+#                     20-30 s of token traffic to finish (docs/performance.md, "Warm-up"), so shorter
+#                     warm-ups measure the JIT as well as the server
 #   CONNECTIONS=32    concurrent keep-alive connections
 #   THREADS=2         wrk threads (must be <= CONNECTIONS)
 #   SYSTEMS="lanyard-sqlite peer-sqlite lanyard-postgres peer-postgres"   (also: peer-memory)
@@ -34,7 +36,7 @@ set -Eeuo pipefail
 
 PARTS=${PARTS:-"ceilings protocol scale import startup"}
 DURATION=${DURATION:-15s}
-WARMUP=${WARMUP:-5s}
+WARMUP=${WARMUP:-30s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 SYSTEMS=${SYSTEMS:-"lanyard-sqlite peer-sqlite lanyard-postgres peer-postgres"}
