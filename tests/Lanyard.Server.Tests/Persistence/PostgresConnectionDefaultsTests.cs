@@ -15,19 +15,42 @@ public sealed class PostgresConnectionDefaultsTests
         Assert.Empty(errors);
         Assert.Equal(PostgresConnectionDefaults.MaxAutoPrepare, applied.MaxAutoPrepare);
         Assert.True(applied.NoResetOnClose);
+        Assert.Equal(PostgresConnectionDefaults.DefaultMaxPoolSize(Environment.ProcessorCount), applied.MaxPoolSize);
         Assert.Equal("db", applied.Host);
         Assert.Equal("lanyard", applied.Database);
     }
 
     [Theory]
-    [InlineData("Host=db;Max Auto Prepare=0;No Reset On Close=false")]
-    [InlineData("Host=db;maxautoprepare=0;NORESETONCLOSE=false")]
+    [InlineData("Host=db;Max Auto Prepare=0;No Reset On Close=false;Maximum Pool Size=250")]
+    [InlineData("Host=db;maxautoprepare=0;NORESETONCLOSE=false;MaxPoolSize=250")]
+    [InlineData("Host=db;maxautoprepare=0;NORESETONCLOSE=false;MAXIMUM POOL SIZE=250")]
     public void Keeps_what_the_operator_set_however_the_keyword_is_spelled(string connectionString)
     {
         var applied = new NpgsqlConnectionStringBuilder(PostgresConnectionDefaults.Apply(connectionString, []));
 
         Assert.Equal(0, applied.MaxAutoPrepare);
         Assert.False(applied.NoResetOnClose);
+        Assert.Equal(250, applied.MaxPoolSize);
+    }
+
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(2, 16)]
+    [InlineData(8, 64)]
+    [InlineData(64, 100)]
+    public void The_default_pool_grows_with_the_processors_up_to_npgsqls_own_default(int processors, int expected) =>
+        Assert.Equal(expected, PostgresConnectionDefaults.DefaultMaxPoolSize(processors));
+
+    [Fact]
+    public void A_minimum_pool_size_above_the_default_maximum_raises_the_maximum_so_npgsql_accepts_the_string()
+    {
+        var errors = new List<string>();
+
+        var applied = new NpgsqlConnectionStringBuilder(PostgresConnectionDefaults.Apply("Host=db;Minimum Pool Size=120", errors));
+
+        Assert.Empty(errors);
+        Assert.Equal(120, applied.MinPoolSize);
+        Assert.Equal(120, applied.MaxPoolSize);
     }
 
     [Theory]
