@@ -7,7 +7,9 @@ using System.Text;
 // signature per issued JWT and one PBKDF2 hash per password login. Each measurement is a timed loop after
 // a warm-up, first on one thread, then on one thread per core at once.
 //
-// Usage: ceilings SECONDS WARMUP_SECONDS PBKDF2_ITERATIONS
+// Usage: ceilings SECONDS WARMUP_SECONDS PBKDF2_ITERATIONS [pbkdf2-all-cores]
+// (pbkdf2-all-cores: only the PBKDF2 hashes on one thread per core, the ceiling bench/run.sh measures right
+// after each system's login flows)
 // Prints one line per measurement on standard output, for bench/ceilings.sh to format:
 //   CEILING <name> threads=<n> ops=<completed operations> seconds=<elapsed> per_second=<rate>
 // and one line with the runtime and OpenSSL versions:
@@ -16,6 +18,12 @@ var seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCultu
 var warmup = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 1;
 var iterations = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 600_000;
 var cores = Environment.ProcessorCount;
+var pbkdf2AllCoresOnly = args.Length > 3 && args[3] == "pbkdf2-all-cores";
+if (args.Length > 3 && !pbkdf2AllCoresOnly)
+{
+    Console.Error.WriteLine($"ceilings: unknown workload '{args[3]}' (known: pbkdf2-all-cores)");
+    return 2;
+}
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"CEILING_ENV runtime={Environment.Version} openssl={Workloads.OpenSslVersion()} cores={cores}"));
@@ -24,7 +32,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 using var key = RSA.Create(2048);
 var keyParameters = key.ExportParameters(includePrivateParameters: true);
 
-foreach (var threads in new[] { 1, cores })
+foreach (var threads in pbkdf2AllCoresOnly ? [] : new[] { 1, cores })
 {
     Workloads.Report("rs256", threads, Workloads.Measure(threads, seconds, warmup, () =>
     {
@@ -36,7 +44,7 @@ foreach (var threads in new[] { 1, cores })
     }));
 }
 
-foreach (var threads in new[] { 1, cores })
+foreach (var threads in pbkdf2AllCoresOnly ? new[] { cores } : [1, cores])
 {
     // Salt and output sizes as Features/Users/PasswordHasher.cs: 16-byte salt, 32-byte hash.
     Workloads.Report("pbkdf2", threads, Workloads.Measure(threads, seconds, warmup, () =>
@@ -46,6 +54,8 @@ foreach (var threads in new[] { 1, cores })
         return () => Rfc2898DeriveBytes.Pbkdf2(password, salt, iterations, HashAlgorithmName.SHA256, 32);
     }));
 }
+
+return 0;
 
 internal static class Workloads
 {
