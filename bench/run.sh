@@ -656,8 +656,8 @@ run_protocol() {
           RESULT[$SYSTEM/$scenario]="$(field rate "$result") $(field p50_ms "$result") $(field p99_ms "$result")"
           # Flows still running when the measured run ends are not counted but their CPU is: a slight over-estimate.
           cpu_row "$scenario" "$before" "$after" "$(field flows "$result")" "$(awk -v b="$(seconds "$DURATION")" 'BEGIN { print b * 1e6 }')"
-          # How fast this machine hashes drifts by 10-20% from one minute to the next (docs/performance.md), more
-          # than the login target's margin; the ceiling is measured again right away, with both servers idle.
+          # How fast this machine hashes drifts by 10-25% within minutes (docs/performance.md), more
+          # than the login target's margin; the ceiling is measured again right away, with the server idle.
           if [[ "$(seconds "$LOGIN_CEILING_S")" != 0 ]]; then
             log "$LABEL: PBKDF2 hashes on all cores right after the flows, 1 s warm-up + $(seconds "$LOGIN_CEILING_S") s"
             HASHES_AFTER_FLOWS[$SYSTEM]=$(NO_BUILD=1 RESULTS_FILE="" CEILING_ONLY=pbkdf2-all-cores CEILING_WARMUP=1 \

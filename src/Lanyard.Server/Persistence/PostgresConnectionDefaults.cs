@@ -57,7 +57,7 @@ internal static class PostgresConnectionDefaults
             npgsql.NoResetOnClose = true;
         }
 
-        if (!Sets(given, "MaxPoolSize") && !Sets(given, "MaximumPoolSize"))
+        if (!Sets(given, "MaxPoolSize", "MaximumPoolSize"))
         {
             npgsql.MaxPoolSize = Math.Max(DefaultMaxPoolSize(Environment.ProcessorCount), npgsql.MinPoolSize);
         }
@@ -65,9 +65,11 @@ internal static class PostgresConnectionDefaults
         return npgsql.ConnectionString;
     }
 
-    // Npgsql reads keywords without regard to case or spaces ("Max Auto Prepare", "maxautoprepare").
-    private static bool Sets(DbConnectionStringBuilder given, string keyword) =>
-        given.Keys.Cast<string>().Any(key => string.Equals(key.Replace(" ", "", StringComparison.Ordinal), keyword, StringComparison.OrdinalIgnoreCase));
+    // Npgsql takes a setting by its property name or its display name, in any case ("MaxAutoPrepare", "max auto
+    // prepare"); without spaces those are one word, except where the two names differ ("MaxPoolSize", "Maximum Pool Size").
+    private static bool Sets(DbConnectionStringBuilder given, params string[] keywords) =>
+        given.Keys.Cast<string>().Any(key => keywords.Any(keyword =>
+            string.Equals(key.Replace(" ", "", StringComparison.Ordinal), keyword, StringComparison.OrdinalIgnoreCase)));
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }
