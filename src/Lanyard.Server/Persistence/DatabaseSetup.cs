@@ -17,6 +17,7 @@ internal static class DatabaseSetup
         services.AddSingleton<Tenancy.ApplicationDirectory>();
         services.AddSingleton<Features.Clients.ClientDirectory>();
         services.AddSingleton<Features.Tokens.CustomClaimsDirectory>();
+        services.AddSingleton<Features.Policies.PolicyDirectory>();
         services.AddSingleton<HotRowInvalidation>();
         services.AddSingleton<SqliteWriteGate>();
 

@@ -9,11 +9,12 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace Lanyard.Server.Persistence;
 
 /// <summary>
-/// Drops this node's cached copy of every application, client or custom-claims policy that a save adds, changes or deletes, before
+/// Drops this node's cached copy of every application, client, policy or policy override toggle that a save adds, changes or deletes, before
 /// and after the write, so a request on this node never sees a row older than its own last change. Bulk
 /// <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> on those tables bypass this and must invalidate themselves.
 /// </summary>
-internal sealed class HotRowInvalidation(ApplicationDirectory applications, ClientDirectory clients, CustomClaimsDirectory customClaims) : SaveChangesInterceptor
+internal sealed class HotRowInvalidation(
+    ApplicationDirectory applications, ClientDirectory clients, CustomClaimsDirectory customClaims, PolicyDirectory policies) : SaveChangesInterceptor
 {
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -58,8 +59,16 @@ internal sealed class HotRowInvalidation(ApplicationDirectory applications, Clie
                 case OAuthClient client:
                     clients.Invalidate(client.ApplicationId, client.Id);
                     break;
-                case Policy { Kind: PolicyKind.TokenClaims } policy:
-                    customClaims.Invalidate(policy.ApplicationId);
+                case Policy policy:
+                    policies.Invalidate(policy.ApplicationId, policy.TenantId);
+                    if (policy.Kind == PolicyKind.TokenClaims)
+                    {
+                        customClaims.Invalidate(policy.ApplicationId);
+                    }
+
+                    break;
+                case PolicyOverrideToggle toggle:
+                    policies.Invalidate(toggle.ApplicationId, toggle.TenantId);
                     break;
             }
         }

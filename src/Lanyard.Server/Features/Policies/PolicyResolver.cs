@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Lanyard.Server.Persistence;
-using Microsoft.EntityFrameworkCore;
 
 namespace Lanyard.Server.Features.Policies;
 
@@ -13,7 +12,7 @@ internal sealed record ResolvedPolicy<T>(T Settings, PolicyOwnerType Source, boo
 /// defaults (the settings type's property initialisers). A row may hold only some fields: the rest keep
 /// their defaults, so adding a setting never breaks stored policies.
 /// </summary>
-internal sealed class PolicyResolver(LanyardDbContext db)
+internal sealed class PolicyResolver(LanyardDbContext db, PolicyDirectory directory)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -23,36 +22,39 @@ internal sealed class PolicyResolver(LanyardDbContext db)
     public async Task<ResolvedPolicy<T>> ResolveAsync<T>(PolicyKind kind, string subKey = "", CancellationToken cancellationToken = default)
         where T : class, new()
     {
-        var row = await InForceAsync(kind, subKey, cancellationToken);
+        var row = await InForceAsync(kind, subKey, fresh: false, cancellationToken);
         return row is null
             ? new ResolvedPolicy<T>(new T(), PolicyOwnerType.Application, true)
             : new ResolvedPolicy<T>(Read<T>(row.Settings), row.OwnerType, false);
     }
 
+    public async Task<T> GetAsync<T>(PolicyKind kind, string subKey = "", CancellationToken cancellationToken = default)
+        where T : class, new() => (await ResolveAsync<T>(kind, subKey, cancellationToken)).Settings;
+
     /// <summary>
-    /// The stored row in force here (untracked), or null when the built-in defaults apply. The management
-    /// API answers with the row's id and metadata; everything else only needs <see cref="ResolveAsync{T}"/>.
+    /// The stored row in force here (shared with other requests: read-only), or null when the built-in defaults
+    /// apply. Logins, pages and workflows read this node's copy (<see cref="PolicyDirectory"/>); the management API
+    /// answers with what is stored (<paramref name="fresh"/>).
     /// </summary>
-    public async Task<Policy?> InForceAsync(PolicyKind kind, string subKey = "", CancellationToken cancellationToken = default)
+    public async ValueTask<Policy?> InForceAsync(PolicyKind kind, string subKey, bool fresh, CancellationToken cancellationToken)
     {
-        var tenantId = db.Tenant.TenantId;
-        if (tenantId is not null
-            && await db.PolicyOverrideToggles.AnyAsync(t => t.Kind == kind && t.Enabled, cancellationToken))
+        // Outside an application's scope the data layer shows no policy rows at all: the defaults apply.
+        if (db.Tenant.ApplicationId is not { } applicationId)
         {
-            var own = await db.Policies.AsNoTracking()
-                .FirstOrDefaultAsync(p => p.TenantId == tenantId && p.Kind == kind && p.SubKey == subKey, cancellationToken);
-            if (own is not null)
+            return null;
+        }
+
+        if (db.Tenant.TenantId is { } tenantId)
+        {
+            var tenant = await directory.ForTenantAsync(db, applicationId, tenantId, fresh, cancellationToken);
+            if (tenant.Overrides(kind) && tenant.Find(kind, subKey) is { } own)
             {
                 return own;
             }
         }
 
-        return await db.Policies.AsNoTracking()
-            .FirstOrDefaultAsync(p => p.TenantId == null && p.Kind == kind && p.SubKey == subKey, cancellationToken);
+        return (await directory.ForApplicationAsync(db, applicationId, fresh, cancellationToken)).Find(kind, subKey);
     }
-
-    public async Task<T> GetAsync<T>(PolicyKind kind, string subKey = "", CancellationToken cancellationToken = default)
-        where T : class, new() => (await ResolveAsync<T>(kind, subKey, cancellationToken)).Settings;
 
     private static T Read<T>(string json) where T : class, new() => JsonSerializer.Deserialize<T>(json, Json) ?? new T();
 }

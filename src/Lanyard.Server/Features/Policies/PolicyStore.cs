@@ -220,7 +220,7 @@ internal sealed partial class PolicyStore(LanyardDbContext db, TenantContext sco
     public async Task<(Policy? Row, T Settings)> ResolveAsync<T>(PolicyKind kind, string subKey, CancellationToken cancellationToken)
         where T : class, new()
     {
-        var row = await resolver.InForceAsync(kind, subKey, cancellationToken);
+        var row = await resolver.InForceAsync(kind, subKey, fresh: true, cancellationToken);
         return (row, row is null ? new T() : Read<T>(row.Settings));
     }
 

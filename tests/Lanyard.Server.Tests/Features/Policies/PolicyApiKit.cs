@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -72,7 +73,7 @@ internal sealed class PolicyApiKit(LanyardFactory factory)
     }
 
     /// <summary>Posts a policy and expects <paramref name="status"/>; returns the answer's JSON.</summary>
-    public async Task<JsonElement> PostOkAsync(string path, object body, System.Net.HttpStatusCode status, HttpClient? api = null)
+    public async Task<JsonElement> PostOkAsync(string path, object body, HttpStatusCode status, HttpClient? api = null)
     {
         using var response = await PostAsync(path, body, api);
         var json = await BodyAsync(response);
@@ -103,12 +104,28 @@ internal sealed class PolicyApiKit(LanyardFactory factory)
     public static string[] Factors(JsonElement policy) =>
         [.. policy.GetProperty("allowedAuthFactors").EnumerateArray().Select(f => f.GetString()!)];
 
+    /// <summary>A tenant's login page and the branding stylesheet it links, as a browser fetches them.</summary>
+    public static async Task<(string Html, string Css)> LoginPageAsync(OAuthFlow flow, Tenant tenant)
+    {
+        using var browser = flow.Browser(tenant.Name);
+        var html = await browser.GetStringAsync(new Uri("/login", UriKind.Relative));
+        var start = html.IndexOf("href=\"/branding.css?v=", StringComparison.Ordinal);
+        Assert.True(start >= 0, "the login page links no branding stylesheet");
+        var href = html[(start + 6)..html.IndexOf('"', start + 6)];
+        using var response = await browser.GetAsync(new Uri(href, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/css", response.Content.Headers.ContentType!.MediaType);
+        return (html, await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>Removes the application's rows of a kind (MFA by default), for tests that need to start from the built-in defaults.</summary>
     public async Task ResetApplicationPolicyAsync(PolicyKind kind = PolicyKind.Mfa)
     {
         await factory.StartAsync();
         await using var scope = factory.ScopeFor(ApplicationId);
         await LanyardFactory.Db(scope).Policies.Where(p => p.TenantId == null && p.Kind == kind).ExecuteDeleteAsync();
+        // A bulk delete passes the save interceptor, so this node's copy of the application's rows is dropped by hand.
+        scope.ServiceProvider.GetRequiredService<PolicyDirectory>().Invalidate(ApplicationId, tenantId: null);
     }
 
     /// <summary>What the server's own resolver (the one the MFA gate asks) sees in a tenant's scope.</summary>

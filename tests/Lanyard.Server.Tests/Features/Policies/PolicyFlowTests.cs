@@ -365,18 +365,7 @@ public abstract class PolicyFlowTests(LanyardFactory factory) : IAsyncLifetime
         return response.Headers.Location!.OriginalString.StartsWith("/login", StringComparison.Ordinal);
     }
 
-    private async Task<(string Html, string Css)> LoginPageAsync(Tenant tenant)
-    {
-        using var browser = _flow.Browser(tenant.Name);
-        var html = await browser.GetStringAsync(new Uri("/login", UriKind.Relative));
-        var start = html.IndexOf("href=\"/branding.css?v=", StringComparison.Ordinal);
-        Assert.True(start >= 0, "the login page links no branding stylesheet");
-        var href = html[(start + 6)..html.IndexOf('"', start + 6)];
-        using var response = await browser.GetAsync(new Uri(href, UriKind.Relative));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/css", response.Content.Headers.ContentType!.MediaType);
-        return (html, await response.Content.ReadAsStringAsync());
-    }
+    private Task<(string Html, string Css)> LoginPageAsync(Tenant tenant) => PolicyApiKit.LoginPageAsync(_flow, tenant);
 
     private async Task<string> SubmitLoginAsync(Tenant tenant, string email, string password)
     {
