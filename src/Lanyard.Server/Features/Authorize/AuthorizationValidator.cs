@@ -2,7 +2,7 @@ using System.Globalization;
 using Lanyard.Server.Features.Clients;
 using Lanyard.Server.Features.Tokens;
 using Lanyard.Server.Persistence;
-using Microsoft.EntityFrameworkCore;
+using Lanyard.Server.Tenancy;
 
 namespace Lanyard.Server.Features.Authorize;
 
@@ -11,7 +11,7 @@ namespace Lanyard.Server.Features.Authorize;
 /// (failures there show an error page and never redirect), then everything else (failures go back to
 /// the client's redirect URI as <c>error=…</c>).
 /// </summary>
-internal sealed class AuthorizationValidator(LanyardDbContext db)
+internal sealed class AuthorizationValidator(DbContextOnDemand db, ClientDirectory clients, ITenantContext tenancy)
 {
     private const int MaxStateLength = 512;
     private const int MaxNonceLength = 512;
@@ -25,7 +25,8 @@ internal sealed class AuthorizationValidator(LanyardDbContext db)
             return Page("The request does not name a client application.");
         }
 
-        var client = await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.Id == clientId, cancellationToken);
+        // From this node's copy (ADR 0009), as the token endpoint reads it: a login flow asks twice.
+        var client = tenancy.ApplicationId is { } applicationId ? await clients.FindAsync(db, applicationId, clientId, cancellationToken) : null;
         if (client is null || !string.Equals(client.Id, clientId, StringComparison.Ordinal)
             || client.Type == OAuthClientType.MachineToMachine || !client.GrantTypes.Contains(GrantTypes.AuthorizationCode))
         {

@@ -45,6 +45,22 @@ public abstract class HotRowCacheTests(LanyardFactory factory)
     }
 
     [Fact]
+    public async Task A_redirect_uri_removed_through_the_api_is_refused_by_the_next_authorization_request()
+    {
+        await factory.StartAsync();
+        const string Kept = "https://localhost:7101/cb", Removed = "https://localhost:7102/cb";
+        using var created = await _kit.SendAsync(HttpMethod.Post, "/api/v1/clients", new { type = "BACKEND_SERVER", name = "Cached redirects", redirectUris = new[] { Kept, Removed } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = RbacKit.Id(await RoleKit.BodyAsync(created));
+        using var browser = _kit.Flow.Browser((await factory.CreateTenantAsync()).Name);
+        Assert.Equal(HttpStatusCode.Redirect, await AuthorizeStatusAsync(browser, id, Removed)); // now in the cache
+
+        await _kit.ExpectAsync(HttpStatusCode.OK, HttpMethod.Patch, $"/api/v1/clients/{id}", new { redirectUris = new[] { Kept } });
+        Assert.Equal(HttpStatusCode.BadRequest, await AuthorizeStatusAsync(browser, id, Removed));
+        Assert.Equal(HttpStatusCode.Redirect, await AuthorizeStatusAsync(browser, id, Kept));
+    }
+
+    [Fact]
     public async Task An_application_change_is_seen_by_the_next_request()
     {
         await factory.StartAsync();
@@ -63,6 +79,13 @@ public abstract class HotRowCacheTests(LanyardFactory factory)
         var json = await RoleKit.BodyAsync(response);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (RbacKit.Id(json), json.GetProperty("secret").GetString()!);
+    }
+
+    private static async Task<HttpStatusCode> AuthorizeStatusAsync(HttpClient browser, string clientId, string redirectUri)
+    {
+        var (_, challenge) = OAuthFlow.NewPkce();
+        using var response = await browser.GetAsync(new Uri(OAuthFlow.AuthorizeUrl(OAuthFlow.AuthorizeParameters(new TestClient(clientId, null, redirectUri), challenge)), UriKind.Relative));
+        return response.StatusCode;
     }
 
     private async Task<HttpStatusCode> TokenStatusAsync(string clientId, string secret)
