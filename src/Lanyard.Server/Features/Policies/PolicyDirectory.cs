@@ -52,17 +52,21 @@ internal sealed class PolicyDirectory(ServerSettings settings, TimeProvider time
         }
     }
 
+    // The loaders name their key as well as relying on the scope's query filters: an entry outlives the request
+    // that loaded it, so it must hold its key's rows even if a caller's scope and key ever disagreed.
     // Never null (an owner without rows is an empty entry); nullable only to fit the cache's loader signature.
     private static async Task<OwnerPolicies?> LoadApplicationAsync(string applicationId, LanyardDbContext db, CancellationToken cancellationToken) =>
-        OwnerPolicies.Of([], await db.Policies.AsNoTracking().Where(p => p.TenantId == null).ToListAsync(cancellationToken));
+        OwnerPolicies.Of([], await db.Policies.AsNoTracking()
+            .Where(p => p.ApplicationId == applicationId && p.TenantId == null).ToListAsync(cancellationToken));
 
     private static async Task<OwnerPolicies?> LoadTenantAsync((string ApplicationId, string TenantId) key, LanyardDbContext db, CancellationToken cancellationToken)
     {
-        var overridden = await db.PolicyOverrideToggles.Where(t => t.Enabled).Select(t => t.Kind).ToListAsync(cancellationToken);
+        var overridden = await db.PolicyOverrideToggles
+            .Where(t => t.ApplicationId == key.ApplicationId && t.TenantId == key.TenantId && t.Enabled).Select(t => t.Kind).ToListAsync(cancellationToken);
         // Most tenants override nothing: then their own rows (kept while an override is off) are not read.
         var own = overridden.Count == 0
             ? []
-            : await db.Policies.AsNoTracking().Where(p => p.TenantId == key.TenantId && overridden.Contains(p.Kind)).ToListAsync(cancellationToken);
+            : await db.Policies.AsNoTracking().Where(p => p.ApplicationId == key.ApplicationId && p.TenantId == key.TenantId && overridden.Contains(p.Kind)).ToListAsync(cancellationToken);
         return OwnerPolicies.Of(overridden, own);
     }
 }
