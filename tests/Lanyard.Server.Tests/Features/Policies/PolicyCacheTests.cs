@@ -75,9 +75,12 @@ public abstract class PolicyCacheTests(LanyardFactory factory) : IAsyncLifetime
         Assert.Contains("--primary:#4a4b4c;", await BrandingCssAsync(tenant), StringComparison.Ordinal);
     }
 
-    private async Task SetApplicationBrandingAsync(string colour) =>
-        Assert.True((await _kit.PostAsync("/api/v1/page-brandings?upsert=true",
-            PolicyApiKit.Body("APPLICATION", _kit.ApplicationId, new { primaryButtonBackgroundColor = colour }))).IsSuccessStatusCode);
+    private async Task SetApplicationBrandingAsync(string colour)
+    {
+        using var response = await _kit.PostAsync("/api/v1/page-brandings?upsert=true",
+            PolicyApiKit.Body("APPLICATION", _kit.ApplicationId, new { primaryButtonBackgroundColor = colour }));
+        Assert.True(response.IsSuccessStatusCode, $"page-branding upsert: {(int)response.StatusCode}");
+    }
 
     private async Task ToggleAsync(Tenant tenant, string status)
     {
