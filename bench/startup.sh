@@ -8,16 +8,22 @@
 # start 2 s after the database is ready, and the release of start-up's memory follows the first quiet 2 s).
 # A benchmark, not a test: it prints figures and asserts none.
 # Usage: ./bench/startup.sh [runs]   (default 5)
+# A/B against another commit: BASELINE=DIR ./bench/startup.sh [runs], where DIR holds that commit's ReadyToRun publish
+# (the same publish command, run in a worktree of it); then only the publishes are timed, this tree's and the
+# baseline's in turn, run by run, so that both see the same minutes of a machine whose speed drifts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 IDLE_S=${IDLE_S:-10}
+if [[ -n "${BASELINE:-}" && ! -f "${BASELINE}/lanyard.dll" ]]; then
+  echo "BASELINE=$BASELINE holds no lanyard.dll (a ReadyToRun publish of the other commit)" >&2; exit 2
+fi
 WORK=$(mktemp -d)
 PID=""
 cleanup() { [[ -n "$PID" ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-dotnet build src/Lanyard.Server -c Release -v quiet --nologo >/dev/null
+[[ -n "${BASELINE:-}" ]] || dotnet build src/Lanyard.Server -c Release -v quiet --nologo >/dev/null
 dotnet publish src/Lanyard.Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   -o "$WORK/publish" -v quiet --nologo >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -45,11 +51,25 @@ start() {
 }
 
 printf '| build | run | first start (empty data) ms | warm start ms | warm start, RSS after %s s idle, MiB |\n| --- | ---: | ---: | ---: | ---: |\n' "$IDLE_S"
+# run VARIANT BIN I: one first start and one warm start of BIN in a new data directory
+run() {
+  local dir="$WORK/$1$3" first warm rss
+  mkdir -p "$dir"
+  first=$(start "$2" "$dir"); read -r warm rss < <(start "$2" "$dir" rss)
+  printf '| %s | %d | %d | %d | %s |\n' "$1" "$3" "$first" "$warm" "$rss"
+}
+
+if [[ -n "${BASELINE:-}" ]]; then
+  for i in $(seq 1 "$RUNS"); do
+    run publish "$WORK/publish" "$i"
+    run baseline "$(cd "$BASELINE" && pwd)" "$i"
+  done
+  exit 0
+fi
+
 for variant in build publish; do
   if [[ $variant == build ]]; then bin="$PWD/src/Lanyard.Server/bin/Release/net10.0"; else bin="$WORK/publish"; fi
   for i in $(seq 1 "$RUNS"); do
-    dir="$WORK/$variant$i"; mkdir -p "$dir"
-    first=$(start "$bin" "$dir"); read -r warm rss < <(start "$bin" "$dir" rss)
-    printf '| %s | %d | %d | %d | %s |\n' "$variant" "$i" "$first" "$warm" "$rss"
+    run "$variant" "$bin" "$i"
   done
 done

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Lanyard.Server.Features.Applications;
 using Lanyard.Server.Features.Authorize;
 using Lanyard.Server.Features.Bootstrap;
@@ -101,7 +102,16 @@ internal static class LanyardHost
         services.AddApiDocument();
 
         services.AddSingleton<MatcherPolicy, HostKindPolicy>();
-        services.AddRazorPages();
+        // MVC's part of this assembly lists every type in it, and its feature providers (controllers, view components,
+        // tag helpers) walk that list at start, which loads all ~2,000 types (see MigrationTypes). Lanyard has none of those
+        // three; the pages come from the compiled Razor part, which reads the assembly's attributes instead.
+        services.AddRazorPages().ConfigureApplicationPartManager(parts =>
+        {
+            foreach (var part in parts.ApplicationParts.OfType<AssemblyPart>().Where(p => p.Assembly == typeof(LanyardHost).Assembly).ToList())
+            {
+                parts.ApplicationParts.Remove(part);
+            }
+        });
         services.AddLanyardDataProtection();
         services.AddAntiforgery(antiforgery =>
         {

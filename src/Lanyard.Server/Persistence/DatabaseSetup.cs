@@ -1,6 +1,7 @@
 using Lanyard.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Lanyard.Server.Persistence;
 
@@ -52,6 +53,7 @@ internal static class DatabaseSetup
     internal static DbContextOptionsBuilder Configure(IServiceProvider services, DbContextOptionsBuilder options) =>
         options
             .UseSnakeCaseNamingConvention()
+            .ReplaceService<IMigrationsAssembly, MigrationTypes>()
             // EF Core logs a failed begin, commit or rollback at Error, and a commit cancelled because the client hung up
             // is one (it classes cancelled commands and connection opens as Debug, not transactions). Every real failure
             // also surfaces as an exception that the request's error handling or the worker logs with its context, so

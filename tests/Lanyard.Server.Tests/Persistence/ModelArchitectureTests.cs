@@ -1,8 +1,11 @@
+using System.Reflection;
 using Lanyard.Server.Features.Applications;
 using Lanyard.Server.Persistence;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Lanyard.Server.Tests.Persistence;
 
@@ -96,6 +99,36 @@ public sealed class ModelArchitectureTests
             : new PostgresDesignTimeFactory().CreateDbContext([]);
 
         Assert.False(db.Database.HasPendingModelChanges(), $"The {provider} model has changes without a migration: run dotnet ef migrations add.");
+    }
+
+    /// <summary>
+    /// The server finds its migrations from the assembly's metadata (<see cref="MigrationTypes"/>), not by loading every
+    /// type as EF Core does; it must find exactly what EF Core's rule finds over all types, and the model snapshot.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public void Migrations_are_found_as_ef_core_would_find_them(string provider)
+    {
+        using var db = provider == "sqlite"
+            ? (DbContext)new SqliteDesignTimeFactory().CreateDbContext([])
+            : new PostgresDesignTimeFactory().CreateDbContext([]);
+        var found = db.GetService<IMigrationsAssembly>();
+        var everyType = typeof(LanyardDbContext).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && t.GetCustomAttribute<DbContextAttribute>()?.ContextType == db.GetType())
+            .ToList();
+        var expected = everyType
+            .Where(t => t.IsSubclassOf(typeof(Migration)))
+            .Select(t => t.GetCustomAttribute<MigrationAttribute>()!.Id)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.IsType<MigrationTypes>(found);
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, found.Migrations.Keys);
+        Assert.Equal(everyType.Single(t => t.IsSubclassOf(typeof(ModelSnapshot))), found.ModelSnapshot?.GetType());
+        Assert.Equal(expected[^1], found.FindMigrationId(expected[^1].Split('_', 2)[1]));
+        Assert.Equal(expected[0], found.FindMigrationId(expected[0]));
+        Assert.Null(found.FindMigrationId("NoSuchMigration"));
     }
 
     private static bool IsTenantScoped(Type type) =>
