@@ -23,9 +23,15 @@ public sealed class ModelArchitectureTests
 
     public static TheoryData<string> Providers => ["sqlite", "postgres"];
 
-    private static IModel Model(string provider) => provider == "sqlite"
-        ? new SqliteDesignTimeFactory().CreateDbContext([]).Model
-        : new PostgresDesignTimeFactory().CreateDbContext([]).Model;
+    private static DbContext Context(string provider) => provider == "sqlite"
+        ? new SqliteDesignTimeFactory().CreateDbContext([])
+        : new PostgresDesignTimeFactory().CreateDbContext([]);
+
+    private static IModel Model(string provider)
+    {
+        using var db = Context(provider);
+        return db.Model;
+    }
 
     [Theory]
     [MemberData(nameof(Providers))]
@@ -94,9 +100,7 @@ public sealed class ModelArchitectureTests
     [MemberData(nameof(Providers))]
     public void Migrations_match_the_model(string provider)
     {
-        using var db = provider == "sqlite"
-            ? (DbContext)new SqliteDesignTimeFactory().CreateDbContext([])
-            : new PostgresDesignTimeFactory().CreateDbContext([]);
+        using var db = Context(provider);
 
         Assert.False(db.Database.HasPendingModelChanges(), $"The {provider} model has changes without a migration: run dotnet ef migrations add.");
     }
@@ -109,9 +113,7 @@ public sealed class ModelArchitectureTests
     [MemberData(nameof(Providers))]
     public void Migrations_are_found_as_ef_core_would_find_them(string provider)
     {
-        using var db = provider == "sqlite"
-            ? (DbContext)new SqliteDesignTimeFactory().CreateDbContext([])
-            : new PostgresDesignTimeFactory().CreateDbContext([]);
+        using var db = Context(provider);
         var found = db.GetService<IMigrationsAssembly>();
         var everyType = typeof(LanyardDbContext).Assembly.GetTypes()
             .Where(t => !t.IsAbstract && t.GetCustomAttribute<DbContextAttribute>()?.ContextType == db.GetType())
