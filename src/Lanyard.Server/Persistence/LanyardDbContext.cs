@@ -106,7 +106,8 @@ internal class LanyardDbContext(DbContextOptions options) : DbContext(options), 
     /// <summary>
     /// Every entity's configuration, named here rather than found by <c>ApplyConfigurationsFromAssembly</c>: that loads
     /// every type of the assembly to find these few, and the runtime keeps them all (<see cref="MigrationTypes"/>).
-    /// <c>EntityConfigurationTests</c> fails when a configuration class is missing from this list.
+    /// A configuration left out changes the model: <c>ModelArchitectureTests</c> (the migrations against the model, the
+    /// owner columns and filters) fails.
     /// </summary>
     private static void ApplyEntityConfigurations(ModelBuilder modelBuilder)
     {

@@ -86,7 +86,7 @@ internal sealed class MigrationTypes(ICurrentDbContext currentContext, IMigratio
     {
         if (string.IsNullOrEmpty(assembly.Location))
         {
-            return assembly.GetTypes().Where(t => t.Namespace?.StartsWith(Namespace, StringComparison.Ordinal) == true);
+            return assembly.GetTypes().Where(t => t.DeclaringType is null && t.Namespace is { } ns && InNamespace(ns));
         }
 
         var names = new List<string>();
@@ -102,7 +102,7 @@ internal sealed class MigrationTypes(ICurrentDbContext currentContext, IMigratio
                 }
 
                 var ns = metadata.GetString(definition.Namespace);
-                if (ns == Namespace || ns.StartsWith(Namespace + ".", StringComparison.Ordinal))
+                if (InNamespace(ns))
                 {
                     names.Add(ns + "." + metadata.GetString(definition.Name));
                 }
@@ -111,4 +111,6 @@ internal sealed class MigrationTypes(ICurrentDbContext currentContext, IMigratio
 
         return names.Select(name => assembly.GetType(name, throwOnError: true)!);
     }
+
+    private static bool InNamespace(string ns) => ns == Namespace || ns.StartsWith(Namespace + ".", StringComparison.Ordinal);
 }
