@@ -23,31 +23,18 @@ internal sealed class MigrationTypes(ICurrentDbContext currentContext, IMigratio
     /// <summary>Where <c>dotnet ef migrations add</c> puts both providers' migrations (<c>--output-dir Persistence/Migrations/…</c>).</summary>
     internal const string Namespace = "Lanyard.Server.Persistence.Migrations";
 
-    private readonly Type contextType = currentContext.Context.GetType();
-    private IReadOnlyDictionary<string, TypeInfo>? migrations;
-    private ModelSnapshot? snapshot;
-    private bool snapshotLooked;
+    private readonly Type _contextType = currentContext.Context.GetType();
+    private IReadOnlyList<Type>? _candidates;
+    private IReadOnlyDictionary<string, TypeInfo>? _migrations;
+    private Lazy<ModelSnapshot?>? _snapshot;
 
-    public Assembly Assembly => contextType.Assembly;
+    public Assembly Assembly => _contextType.Assembly;
 
-    public IReadOnlyDictionary<string, TypeInfo> Migrations => migrations ??= FindMigrations();
+    public IReadOnlyDictionary<string, TypeInfo> Migrations => _migrations ??= FindMigrations();
 
-    public ModelSnapshot? ModelSnapshot
-    {
-        get
-        {
-            if (!snapshotLooked)
-            {
-                snapshot = Candidates(Assembly)
-                    .Where(t => t.IsSubclassOf(typeof(ModelSnapshot)) && BelongsHere(t))
-                    .Select(t => (ModelSnapshot)Activator.CreateInstance(t)!)
-                    .FirstOrDefault();
-                snapshotLooked = true;
-            }
-
-            return snapshot;
-        }
-    }
+    public ModelSnapshot? ModelSnapshot => (_snapshot ??= new(() => Ours(typeof(ModelSnapshot))
+        .Select(t => (ModelSnapshot)Activator.CreateInstance(t)!)
+        .FirstOrDefault())).Value;
 
     public string? FindMigrationId(string nameOrId) =>
         Migrations.Keys.FirstOrDefault(id => ids.IsValidId(nameOrId)
@@ -64,7 +51,7 @@ internal sealed class MigrationTypes(ICurrentDbContext currentContext, IMigratio
     private SortedList<string, TypeInfo> FindMigrations()
     {
         var found = new SortedList<string, TypeInfo>(StringComparer.Ordinal);
-        foreach (var type in Candidates(Assembly).Where(t => t.IsSubclassOf(typeof(Migration)) && BelongsHere(t)))
+        foreach (var type in Ours(typeof(Migration)))
         {
             if (type.GetCustomAttribute<MigrationAttribute>()?.Id is { } id)
             {
@@ -75,14 +62,17 @@ internal sealed class MigrationTypes(ICurrentDbContext currentContext, IMigratio
         return found;
     }
 
-    private bool BelongsHere(Type type) =>
-        !type.IsAbstract && !type.IsGenericTypeDefinition && type.GetCustomAttribute<DbContextAttribute>()?.ContextType == contextType;
+    /// <summary>EF Core's rule: concrete subclasses of <paramref name="baseType"/> whose <see cref="DbContextAttribute"/> names this context.</summary>
+    private IEnumerable<Type> Ours(Type baseType) =>
+        (_candidates ??= [.. Candidates(Assembly)]).Where(t =>
+            t.IsSubclassOf(baseType) && !t.IsAbstract && !t.IsGenericTypeDefinition
+            && t.GetCustomAttribute<DbContextAttribute>()?.ContextType == _contextType);
 
     /// <summary>
     /// The top-level types of <see cref="Namespace"/> and its children, read from the assembly's metadata; every type of
     /// the assembly when its file cannot be read (a single-file bundle), which is what EF Core would have loaded.
     /// </summary>
-    internal static IEnumerable<Type> Candidates(Assembly assembly)
+    private static IEnumerable<Type> Candidates(Assembly assembly)
     {
         if (string.IsNullOrEmpty(assembly.Location))
         {
