@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Start-up benchmark: time from launching the server to its first 200 on /readyz, on SQLite, for two builds:
+# Start-up benchmark: time from launching the server to its first 200 on /readyz, on SQLite, in three variants:
 # "build" is `dotnet build -c Release` (every method compiled by the JIT as it is first called, as with
-# `dotnet run`), "publish" is `dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true` (precompiled,
-# how a server is deployed). "first" is an empty data directory (migrations, development CA and certificates,
-# signing keys, demo data); "warm" is a second start on the data the first one left, which also reports the
-# resident memory (VmRSS) after it has idled IDLE_S seconds (default 10: the background workers' first passes
-# start 2 s after the database is ready, and the release of start-up's memory follows the first quiet 2 s).
+# `dotnet run`), "publish" is `dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true` (precompiled),
+# both in Development; "deployed" is that publish as the operator guide's production checklist runs it: Production,
+# with a generated master key and admin secret, migrations applied on start (no development CA or certificates, no
+# demo data, no validation of the service container at build, JSON logs). "first" is an empty data
+# directory (migrations, signing keys; in Development also the development CA, certificates and demo data);
+# "warm" is a second start on the data the first one left, which also reports the resident memory (VmRSS) after it
+# has idled IDLE_S seconds (default 10: the background workers' first passes start 2 s after the database is
+# ready, and the release of start-up's memory follows the first quiet 2 s).
 # A benchmark, not a test: it prints figures and asserts none.
 # Usage: ./bench/startup.sh [runs]   (default 5)
 # A/B against another commit: BASELINE=DIR ./bench/startup.sh [runs], where DIR holds that commit's ReadyToRun publish
@@ -15,6 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 IDLE_S=${IDLE_S:-10}
+MASTER_KEY=$(head -c 32 /dev/urandom | base64)
+ADMIN_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=')
 if [[ -n "${BASELINE:-}" && ! -f "${BASELINE}/lanyard.dll" ]]; then
   echo "BASELINE=$BASELINE holds no lanyard.dll (a ReadyToRun publish of the other commit)" >&2; exit 2
 fi
@@ -29,12 +34,16 @@ dotnet publish src/Lanyard.Server -c Release -r linux-x64 --self-contained false
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 tls=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-# start BIN DIR [rss]: prints milliseconds from launch to the first 200 on /readyz (with "rss": and the MiB
+# start VARIANT BIN DIR [rss]: prints milliseconds from launch to the first 200 on /readyz (with "rss": and the MiB
 # resident IDLE_S seconds later), then stops the server
 start() {
-  local bin=$1 dir=$2 t0 t1 rss=""
+  local variant=$1 bin=$2 dir=$3 t0 t1 rss="" mode=(DOTNET_ENVIRONMENT=Development)
+  if [[ $variant == deployed ]]; then
+    mode=(DOTNET_ENVIRONMENT=Production Lanyard__Secrets__MasterKey="$MASTER_KEY" Lanyard__Bootstrap__AdminClientSecret="$ADMIN_SECRET"
+      Lanyard__Database__AutoMigrate=true)
+  fi
   t0=$(date +%s%N)
-  (cd "$dir" && exec env DOTNET_ENVIRONMENT=Development Lanyard__Endpoints__HttpPort="$port" Lanyard__Endpoints__HttpsPort="$tls" \
+  (cd "$dir" && exec env "${mode[@]}" Lanyard__Endpoints__HttpPort="$port" Lanyard__Endpoints__HttpsPort="$tls" \
       Logging__LogLevel__Default=Warning dotnet "$bin/lanyard.dll" --contentRoot "$bin" >"$dir/server.log" 2>&1) &
   PID=$!
   until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/readyz" || true)" == 200 ]]; do
@@ -42,7 +51,7 @@ start() {
     sleep 0.02
   done
   t1=$(date +%s%N)
-  if [[ "${3:-}" == rss ]]; then
+  if [[ "${4:-}" == rss ]]; then
     sleep "$IDLE_S"
     rss=$(awk '/^VmRSS:/ { printf " %.1f", $2 / 1024 }' "/proc/$PID/status")
   fi
@@ -55,7 +64,7 @@ printf '| build | run | first start (empty data) ms | warm start ms | warm start
 run() {
   local dir="$WORK/$1$3" first warm rss
   mkdir -p "$dir"
-  first=$(start "$2" "$dir"); read -r warm rss < <(start "$2" "$dir" rss)
+  first=$(start "$1" "$2" "$dir"); read -r warm rss < <(start "$1" "$2" "$dir" rss)
   printf '| %s | %d | %d | %d | %s |\n' "$1" "$3" "$first" "$warm" "$rss"
 }
 
@@ -67,7 +76,7 @@ if [[ -n "${BASELINE:-}" ]]; then
   exit 0
 fi
 
-for variant in build publish; do
+for variant in build publish deployed; do
   if [[ $variant == build ]]; then bin="$PWD/src/Lanyard.Server/bin/Release/net10.0"; else bin="$WORK/publish"; fi
   for i in $(seq 1 "$RUNS"); do
     run "$variant" "$bin" "$i"

@@ -64,7 +64,7 @@ internal sealed partial class KeyRingWarmUp(DatabaseGate gate, IDataProtectionPr
     {
         try
         {
-            await gate.WaitAsync(stoppingToken);
+            await gate.WaitToWorkAsync(stoppingToken);
             // Protecting anything makes data protection read (or create) the current key ring and cache it, so the first
             // hosted page does not pay for it.
             _ = dataProtection.CreateProtector("Lanyard.KeyRingWarmUp").Protect([]);

@@ -15,6 +15,23 @@ internal sealed class DatabaseGate
 
     public Task WaitAsync(CancellationToken cancellationToken) => _opened.Task.WaitAsync(cancellationToken);
 
+    /// <summary>
+    /// For background work, which has nothing to do on a database that never became ready: when the preparation fails,
+    /// the host's start fails with its reason, prints it once and stops the server. This waits for that stop instead of
+    /// throwing the same reason again, which made every worker log it as a failure of its own (two lines each).
+    /// </summary>
+    public async Task WaitToWorkAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _opened.Task.WaitAsync(stoppingToken);
+        }
+        catch (Exception) when (_opened.Task.IsFaulted)
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken);
+        }
+    }
+
     public void Open() => _opened.TrySetResult();
 
     public void Fail(Exception reason) => _opened.TrySetException(reason);
@@ -52,7 +69,7 @@ internal static class DatabaseGateExtensions
         TimeSpan delay;
         using (var scope = scopes.CreateScope())
         {
-            await scope.ServiceProvider.GetRequiredService<DatabaseGate>().WaitAsync(cancellationToken);
+            await scope.ServiceProvider.GetRequiredService<DatabaseGate>().WaitToWorkAsync(cancellationToken);
             delay = scope.ServiceProvider.GetRequiredService<ServerSettings>().WorkerStartDelay;
         }
 

@@ -100,6 +100,11 @@ public sealed class ServerProcessTests : IDisposable
         {
             Assert.Equal(3, await stale.WaitForExitAsync(Exit));
             Assert.Contains("Run the server with the 'migrate' verb", stale.StandardError, StringComparison.Ordinal);
+            // Said once by the host's start and once on standard error; the workers waiting for the database stop with the
+            // server instead of each logging the same reason as a failure of their own.
+            var output = stale.StandardOutput + stale.StandardError;
+            Assert.DoesNotContain("BackgroundService failed", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("data-protection key ring", output, StringComparison.Ordinal);
         }
 
         await using (var migrate = ServerProcess.Start(_workDir, production, "migrate"))
